@@ -1,0 +1,111 @@
+//! A zeroed, 64-byte-aligned heap allocation: the backing of one arena segment.
+
+use std::alloc::{self, Layout};
+use std::ptr::NonNull;
+
+use crate::error::{Error, Result};
+
+/// Alignment of every segment: one cache line, and the widest SIMD load (AVX-512).
+pub(crate) const SEGMENT_ALIGN: usize = 64;
+
+/// Element types whose all-zero bit pattern is a valid value, so a zeroed allocation is
+/// a valid, initialised `[T]`.
+///
+/// # Safety
+/// Implement only for types for which all-zero bytes are a valid value.
+pub(crate) unsafe trait ZeroInit: Sized {}
+// SAFETY: 0.0f32, 0u32, 0u64 and the atomics wrapping them are all-zero bit patterns.
+unsafe impl ZeroInit for f32 {}
+// SAFETY: as above.
+unsafe impl ZeroInit for std::sync::atomic::AtomicU32 {}
+// SAFETY: as above.
+unsafe impl ZeroInit for std::sync::atomic::AtomicU64 {}
+
+/// `len` zero-initialised values of `T`, aligned to [`SEGMENT_ALIGN`].
+///
+/// Large allocations come from fresh zero pages, so memory is committed by the OS only as rows
+/// are written: reserving capacity is cheap.
+pub(crate) struct AlignedBuf<T: ZeroInit> {
+    ptr: NonNull<T>,
+    len: usize,
+}
+
+// SAFETY: AlignedBuf owns its allocation like a Box<[T]>; sending or sharing it is as safe as
+// sending or sharing the `T`s it holds.
+unsafe impl<T: ZeroInit + Send> Send for AlignedBuf<T> {}
+// SAFETY: as above; shared access only hands out `&T` / raw pointers whose use is the caller's
+// responsibility (see `RowStore`).
+unsafe impl<T: ZeroInit + Sync> Sync for AlignedBuf<T> {}
+
+impl<T: ZeroInit> AlignedBuf<T> {
+    pub(crate) fn zeroed(len: usize) -> Result<Self> {
+        let too_big = || Error::InvalidParameter {
+            name: "capacity",
+            reason: format!("{len} elements do not fit in memory"),
+        };
+        let bytes = len
+            .checked_mul(std::mem::size_of::<T>())
+            .ok_or_else(too_big)?;
+        let align = SEGMENT_ALIGN.max(std::mem::align_of::<T>());
+        if bytes == 0 {
+            return Ok(Self {
+                ptr: NonNull::dangling(),
+                len: 0,
+            });
+        }
+        let layout = Layout::from_size_align(bytes, align).map_err(|_| too_big())?;
+        // SAFETY: `layout` has a non-zero size (checked above).
+        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        let ptr = NonNull::new(raw.cast::<T>()).ok_or_else(too_big)?;
+        Ok(Self { ptr, len })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    fn layout(&self) -> Layout {
+        let align = SEGMENT_ALIGN.max(std::mem::align_of::<T>());
+        // Cannot fail: the same layout was built in `zeroed`.
+        Layout::from_size_align(self.len * std::mem::size_of::<T>(), align)
+            .unwrap_or_else(|_| unreachable!("layout was valid at allocation"))
+    }
+}
+
+impl<T: ZeroInit> Drop for AlignedBuf<T> {
+    fn drop(&mut self) {
+        if self.len > 0 && std::mem::size_of::<T>() > 0 {
+            // SAFETY: allocated in `zeroed` with this same layout, and freed only here.
+            unsafe { alloc::dealloc(self.ptr.as_ptr().cast(), self.layout()) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_and_aligned() {
+        let buf = AlignedBuf::<f32>::zeroed(1000).unwrap();
+        assert_eq!(buf.as_ptr() as usize % SEGMENT_ALIGN, 0);
+        // SAFETY: the buffer holds 1000 initialised f32 and nobody else touches it.
+        let s = unsafe { std::slice::from_raw_parts(buf.as_ptr(), buf.len()) };
+        assert!(s.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn absurd_size_is_an_error() {
+        assert!(AlignedBuf::<f32>::zeroed(usize::MAX / 2).is_err());
+    }
+
+    #[test]
+    fn empty_is_fine() {
+        let buf = AlignedBuf::<f32>::zeroed(0).unwrap();
+        assert_eq!(buf.len(), 0);
+    }
+}

@@ -1,0 +1,240 @@
+//! Append-only storage of fixed-width rows addressed by a dense `u32` id.
+//!
+//! ```text
+//!  ids 0 .. first_rows          first segment (sized by `reserve`, one allocation)
+//!  next CHUNK_BASE rows         chunk 0
+//!  next 2*CHUNK_BASE rows       chunk 1
+//!  next 4*CHUNK_BASE rows       chunk 2   ... doubling, allocated on first use
+//! ```
+//!
+//! Rows never move once allocated, so readers can hold a row while other threads append.
+//! A bulk build reserves everything in the first segment, where a lookup is one predictable
+//! branch and a multiply.
+
+use std::sync::OnceLock;
+
+use super::buf::{AlignedBuf, ZeroInit};
+use crate::error::{Error, Result};
+
+/// log2 of the row count of the first growth chunk.
+const CHUNK_SHIFT: u32 = 10;
+/// Enough doubling chunks to address every `u32` id past any first segment.
+const MAX_CHUNKS: usize = 23;
+
+/// Segments of `S`, each holding a run of consecutive rows: the first sized up front, the rest
+/// doubling chunks allocated on first use.
+struct Segments<S> {
+    first_rows: usize,
+    first: S,
+    chunks: [OnceLock<S>; MAX_CHUNKS],
+}
+
+impl<S> Segments<S> {
+    fn new(first_rows: usize, first: S) -> Self {
+        Self {
+            first_rows,
+            first,
+            chunks: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+
+    fn chunk_rows(k: usize) -> usize {
+        (1usize << CHUNK_SHIFT) << k
+    }
+
+    /// (chunk index, row within chunk) of an id past the first segment.
+    #[inline(always)]
+    fn locate_in_chunks(&self, id: usize) -> (usize, usize) {
+        let j = id - self.first_rows;
+        let q = (j >> CHUNK_SHIFT) + 1;
+        let k = (usize::BITS - 1 - q.leading_zeros()) as usize;
+        let start = ((1usize << k) - 1) << CHUNK_SHIFT;
+        (k, j - start)
+    }
+
+    /// The segment holding row `id` and the row's index inside it, if allocated.
+    #[inline(always)]
+    fn locate(&self, id: usize) -> Option<(&S, usize)> {
+        if id < self.first_rows {
+            return Some((&self.first, id));
+        }
+        let (k, off) = self.locate_in_chunks(id);
+        Some((self.chunks.get(k)?.get()?, off))
+    }
+
+    /// Allocates the chunk holding `id` with `alloc(rows)` if it does not exist yet.
+    fn ensure(&self, id: usize, alloc: impl FnOnce(usize) -> Result<S>) -> Result<()> {
+        if id < self.first_rows {
+            return Ok(());
+        }
+        let (k, _) = self.locate_in_chunks(id);
+        let slot = self
+            .chunks
+            .get(k)
+            .ok_or(Error::CapacityExceeded { capacity: id })?;
+        if slot.get().is_none() {
+            // Another thread may win the race; its chunk is kept and ours dropped.
+            let _ = slot.set(alloc(Self::chunk_rows(k))?);
+        }
+        Ok(())
+    }
+
+    fn all(&self) -> impl Iterator<Item = &S> {
+        std::iter::once(&self.first).chain(self.chunks.iter().filter_map(|c| c.get()))
+    }
+}
+
+/// Rows of `width` zero-initialised `T`, 64-byte aligned.
+pub(crate) struct RowStore<T: ZeroInit> {
+    width: usize,
+    segments: Segments<AlignedBuf<T>>,
+}
+
+impl<T: ZeroInit> RowStore<T> {
+    /// A store of rows of `width` elements with room for `reserve` rows in the first segment.
+    pub(crate) fn new(width: usize, reserve: usize) -> Result<Self> {
+        let first_len = width.checked_mul(reserve).ok_or(Error::CapacityExceeded {
+            capacity: reserve,
+        })?;
+        Ok(Self {
+            width,
+            segments: Segments::new(reserve, AlignedBuf::zeroed(first_len)?),
+        })
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Makes sure row `id` has storage (allocating its chunk if needed).
+    pub(crate) fn ensure(&self, id: usize) -> Result<()> {
+        let width = self.width;
+        self.segments
+            .ensure(id, |rows| AlignedBuf::zeroed(rows * width))
+    }
+
+    /// Pointer to the first element of row `id`, or `None` if its storage was never ensured.
+    #[inline(always)]
+    pub(crate) fn row_ptr(&self, id: usize) -> Option<*mut T> {
+        let (seg, off) = self.segments.locate(id)?;
+        // SAFETY: `off` is a row index inside `seg` (by construction of `locate`), and the
+        // segment holds rows * width elements.
+        Some(unsafe { seg.as_ptr().add(off * self.width) })
+    }
+
+    /// Row `id` as a shared slice.
+    ///
+    /// Callers must only read rows that are not being written, which the index guarantees by
+    /// writing a vector row before its id is published (atomic rows may be read at any time).
+    #[inline(always)]
+    pub(crate) fn row(&self, id: usize) -> &[T] {
+        match self.row_ptr(id) {
+            // SAFETY: the pointer addresses `width` initialised (zeroed or written) elements that
+            // live as long as `self` (rows never move or shrink).
+            Some(p) => unsafe { std::slice::from_raw_parts(p, self.width) },
+            None => missing_row(id),
+        }
+    }
+
+    /// Bytes allocated (reserved address space; the OS commits pages as they are written).
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.segments.all().map(|s| s.len()).sum::<usize>() * std::mem::size_of::<T>()
+    }
+}
+
+/// One `T` per id, for per-node state that is not plain bytes (locks, lazily set links).
+pub(crate) struct NodeStore<T> {
+    segments: Segments<Box<[T]>>,
+}
+
+impl<T: Default> NodeStore<T> {
+    pub(crate) fn new(reserve: usize) -> Self {
+        Self {
+            segments: Segments::new(reserve, make_defaults(reserve)),
+        }
+    }
+
+    pub(crate) fn ensure(&self, id: usize) -> Result<()> {
+        self.segments.ensure(id, |rows| Ok(make_defaults(rows)))
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self, id: usize) -> &T {
+        match self.segments.locate(id) {
+            Some((seg, off)) => &seg[off],
+            None => missing_row(id),
+        }
+    }
+
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.segments.all().map(|s| s.len()).sum::<usize>() * std::mem::size_of::<T>()
+    }
+}
+
+fn make_defaults<T: Default>(n: usize) -> Box<[T]> {
+    (0..n).map(|_| T::default()).collect()
+}
+
+#[cold]
+#[inline(never)]
+fn missing_row(id: usize) -> ! {
+    // Internal invariant: ids come from the index's own allocator, which ensures storage first.
+    unreachable!("row {id} was read before its storage was allocated")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn rows_past_the_first_segment_land_in_distinct_places() {
+        let store = RowStore::<AtomicU32>::new(3, 5).unwrap();
+        let n = 5 + 1024 + 2048 + 10;
+        for id in 0..n {
+            store.ensure(id).unwrap();
+            let row = store.row(id);
+            assert_eq!(row.len(), 3);
+            for (j, x) in row.iter().enumerate() {
+                x.store((id * 3 + j) as u32, Ordering::Relaxed);
+            }
+        }
+        for id in 0..n {
+            let got: Vec<u32> = store.row(id).iter().map(|x| x.load(Ordering::Relaxed)).collect();
+            assert_eq!(got, vec![(id * 3) as u32, (id * 3 + 1) as u32, (id * 3 + 2) as u32]);
+        }
+    }
+
+    #[test]
+    fn chunk_locations_are_contiguous() {
+        let store = RowStore::<f32>::new(1, 7).unwrap();
+        let mut expect = (0usize, 0usize);
+        for id in 7..7 + 1024 * 7 {
+            let got = store.segments.locate_in_chunks(id);
+            assert_eq!(got, expect, "id {id}");
+            expect.1 += 1;
+            if expect.1 == Segments::<()>::chunk_rows(expect.0) {
+                expect = (expect.0 + 1, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn node_store_grows_and_keeps_values() {
+        let store = NodeStore::<AtomicU32>::new(3);
+        for id in 0..3000 {
+            store.ensure(id).unwrap();
+            store.get(id).store(id as u32 + 1, Ordering::Relaxed);
+        }
+        assert!((0..3000).all(|id| store.get(id).load(Ordering::Relaxed) == id as u32 + 1));
+    }
+
+    #[test]
+    fn unallocated_row_has_no_pointer() {
+        let store = RowStore::<f32>::new(4, 2).unwrap();
+        assert!(store.row_ptr(1).is_some());
+        assert!(store.row_ptr(2).is_none());
+        store.ensure(2).unwrap();
+        assert!(store.row_ptr(2).is_some());
+    }
+}

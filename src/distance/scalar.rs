@@ -1,0 +1,47 @@
+//! Plain reference loops: the kernel every CPU can run, and the ground truth the SIMD kernels
+//! are tested against. Kept deliberately naive (one accumulator, left to right).
+
+/// Squared Euclidean distance `Σ (a_i - b_i)²` over the first `min(a.len(), b.len())` elements.
+pub(crate) fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "l2_squared: length mismatch");
+    let mut sum = 0.0f32;
+    for (x, y) in a.iter().zip(b) {
+        let d = x - y;
+        sum += d * d;
+    }
+    sum
+}
+
+/// Dot product `Σ a_i b_i` over the first `min(a.len(), b.len())` elements.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "dot: length mismatch");
+    let mut sum = 0.0f32;
+    for (x, y) in a.iter().zip(b) {
+        sum += x * y;
+    }
+    sum
+}
+
+/// Scales `v` in place to unit L2 norm and returns its original norm.
+///
+/// A zero vector (norm 0) is left untouched and 0 is returned; callers that need a direction
+/// (the cosine metric) must refuse it. The norm is accumulated in `f64`, so vectors whose squared
+/// components would overflow or underflow `f32` are still scaled correctly. Non-finite input is
+/// the caller's to reject: it gives a NaN or infinite norm.
+// Used by the index at insert for the cosine metric; allowed until that code lands.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn normalize(v: &mut [f32]) -> f32 {
+    let norm = v
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt();
+    if norm == 0.0 {
+        return 0.0;
+    }
+    let inv = 1.0 / norm;
+    for x in v.iter_mut() {
+        *x = (f64::from(*x) * inv) as f32;
+    }
+    norm as f32
+}

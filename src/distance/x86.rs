@@ -1,0 +1,349 @@
+//! `std::arch` kernels for x86-64: AVX2+FMA (8 lanes) and AVX-512F (16 lanes).
+//!
+//! Each op's loop is written once, in [`reduce`], generic over the vector ISA ([`Simd`]) and the
+//! op ([`Op`]); it is `#[inline(always)]`, so it is compiled inside the thin `#[target_feature]`
+//! wrappers at the bottom and gets their instruction set. Those wrappers are what a [`Kernel`]
+//! stores, and a `Kernel` for an ISA is handed out only after `is_x86_feature_detected!` says
+//! the CPU has it ([`avx2_fma`], [`avx512f`]).
+//!
+//! Loop shape, for `L` lanes: four independent accumulators over blocks of `4L` floats (the
+//! hot case: rows padded to multiples of 16), then one accumulator over whole vectors, then a
+//! single masked load for the last `< L` floats (masked-out lanes read as zero and are never
+//! touched in memory). All loads are unaligned: arena rows are 64-byte aligned, queries are not.
+
+use core::arch::x86_64::*;
+
+use super::Kernel;
+
+/// AVX2+FMA kernels, or `None` when this CPU lacks either feature.
+pub(super) fn avx2_fma() -> Option<&'static Kernel> {
+    static AVX2_FMA: Kernel = Kernel {
+        name: "avx2+fma",
+        l2_squared: l2_squared_avx2_fma,
+        dot: dot_avx2_fma,
+    };
+    (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&AVX2_FMA)
+}
+
+/// AVX-512F kernels, or `None` when this CPU (or the OS) lacks AVX-512F.
+pub(super) fn avx512f() -> Option<&'static Kernel> {
+    static AVX512F: Kernel = Kernel {
+        name: "avx512f",
+        l2_squared: l2_squared_avx512f,
+        dot: dot_avx512f,
+    };
+    is_x86_feature_detected!("avx512f").then_some(&AVX512F)
+}
+
+/// One vector ISA, as far as the kernel body needs it.
+///
+/// Every method executes instructions of the ISA, so each is an `unsafe fn` whose contract is
+/// the same: it may only run inside a function compiled with the ISA's target features, on a CPU
+/// that has them. They are `#[inline(always)]` so that they are compiled into such a function.
+trait Simd: Copy {
+    /// Floats per register.
+    const LANES: usize;
+
+    /// All lanes zero.
+    ///
+    /// # Safety
+    /// The CPU has the ISA's features (see the trait docs).
+    unsafe fn zero() -> Self;
+
+    /// Loads `LANES` floats from `p`, which need not be aligned.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`], and `p..p + LANES` must be readable `f32`s.
+    unsafe fn load(p: *const f32) -> Self;
+
+    /// Loads the `len < LANES` floats at `p` into the low lanes; the other lanes are zero and
+    /// their memory is not accessed.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`], and `p..p + len` must be readable `f32`s.
+    unsafe fn load_partial(p: *const f32, len: usize) -> Self;
+
+    /// Lane-wise `self + other`.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`].
+    unsafe fn add(self, other: Self) -> Self;
+
+    /// Lane-wise `self - other`.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`].
+    unsafe fn sub(self, other: Self) -> Self;
+
+    /// Lane-wise fused `self * m + acc`.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`].
+    unsafe fn mul_add(self, m: Self, acc: Self) -> Self;
+
+    /// The sum of all lanes.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`].
+    unsafe fn reduce_add(self) -> f32;
+}
+
+/// What one distance does with a pair of vectors.
+trait Op {
+    /// Folds the lane-wise term of `x` and `y` into `acc`.
+    ///
+    /// # Safety
+    /// As for the methods of [`Simd`]: the CPU has `V`'s features.
+    unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V;
+}
+
+/// `Σ (x - y)²`.
+struct L2Squared;
+/// `Σ x y`.
+struct Dot;
+
+impl Op for L2Squared {
+    #[inline(always)]
+    unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V {
+        // SAFETY: forwarded from this fn's contract (the CPU has V's features).
+        unsafe {
+            let d = x.sub(y);
+            d.mul_add(d, acc)
+        }
+    }
+}
+
+impl Op for Dot {
+    #[inline(always)]
+    unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V {
+        // SAFETY: forwarded from this fn's contract (the CPU has V's features).
+        unsafe { x.mul_add(y, acc) }
+    }
+}
+
+/// The single loop behind every x86 kernel: `O` over the first `min(a.len(), b.len())` floats.
+///
+/// # Safety
+/// The CPU has `V`'s features, and the caller is compiled with them (it is one of the
+/// `#[target_feature]` wrappers below). Memory safety holds for any slices: every load stays
+/// within the first `n` elements of both.
+#[inline(always)]
+unsafe fn reduce<V: Simd, O: Op>(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let lanes = V::LANES;
+    let block = 4 * lanes;
+
+    // SAFETY: the ISA contract is this fn's own. Every `load(p.add(j))` below has
+    // `j + LANES <= n` by its loop condition, and the final `load_partial` reads `n - i < LANES`
+    // floats from `i`, so no access leaves `a[..n]` or `b[..n]`. `i + block` cannot overflow:
+    // `i <= n <= isize::MAX`.
+    unsafe {
+        let (mut acc0, mut acc1, mut acc2, mut acc3) = (V::zero(), V::zero(), V::zero(), V::zero());
+        let mut i = 0;
+        while i + block <= n {
+            acc0 = O::step(V::load(pa.add(i)), V::load(pb.add(i)), acc0);
+            acc1 = O::step(
+                V::load(pa.add(i + lanes)),
+                V::load(pb.add(i + lanes)),
+                acc1,
+            );
+            acc2 = O::step(
+                V::load(pa.add(i + 2 * lanes)),
+                V::load(pb.add(i + 2 * lanes)),
+                acc2,
+            );
+            acc3 = O::step(
+                V::load(pa.add(i + 3 * lanes)),
+                V::load(pb.add(i + 3 * lanes)),
+                acc3,
+            );
+            i += block;
+        }
+
+        let mut acc = acc0.add(acc1).add(acc2.add(acc3));
+        while i + lanes <= n {
+            acc = O::step(V::load(pa.add(i)), V::load(pb.add(i)), acc);
+            i += lanes;
+        }
+        if i < n {
+            let rest = n - i;
+            acc = O::step(
+                V::load_partial(pa.add(i), rest),
+                V::load_partial(pb.add(i), rest),
+                acc,
+            );
+        }
+        acc.reduce_add()
+    }
+}
+
+/// Eight `f32` lanes under AVX2+FMA.
+#[derive(Clone, Copy)]
+struct Avx2Fma(__m256);
+
+impl Simd for Avx2Fma {
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the CPU has AVX (trait contract).
+        Self(unsafe { _mm256_setzero_ps() })
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the CPU has AVX and `p..p + 8` is readable (contract); `loadu` has no
+        // alignment requirement.
+        Self(unsafe { _mm256_loadu_ps(p) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, len: usize) -> Self {
+        debug_assert!(len < Self::LANES);
+        // SAFETY: the CPU has AVX2 (contract). Lane `k` of the mask is all ones iff `k < len`,
+        // and `vmaskmovps` reads memory only for those lanes, which are readable by the
+        // contract; the others are zeroed without a memory access (and without faulting).
+        unsafe {
+            let mask = _mm256_cmpgt_epi32(
+                _mm256_set1_epi32(len as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            );
+            Self(_mm256_maskload_ps(p, mask))
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: the CPU has AVX (contract).
+        Self(unsafe { _mm256_add_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: the CPU has AVX (contract).
+        Self(unsafe { _mm256_sub_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn mul_add(self, m: Self, acc: Self) -> Self {
+        // SAFETY: the CPU has FMA (contract).
+        Self(unsafe { _mm256_fmadd_ps(self.0, m.0, acc.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn reduce_add(self) -> f32 {
+        // SAFETY: the CPU has AVX, which implies SSE3 (contract).
+        unsafe {
+            // 8 -> 4: add the high 128-bit half onto the low one.
+            let lo = _mm256_castps256_ps128(self.0);
+            let hi = _mm256_extractf128_ps(self.0, 1);
+            let s = _mm_add_ps(lo, hi);
+            // 4 -> 2: [s1, s1, s3, s3] + s.
+            let s = _mm_add_ps(s, _mm_movehdup_ps(s));
+            // 2 -> 1: lane 2 onto lane 0.
+            let s = _mm_add_ss(s, _mm_movehl_ps(s, s));
+            _mm_cvtss_f32(s)
+        }
+    }
+}
+
+/// Sixteen `f32` lanes under AVX-512F.
+#[derive(Clone, Copy)]
+struct Avx512F(__m512);
+
+impl Simd for Avx512F {
+    const LANES: usize = 16;
+
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the CPU has AVX-512F (trait contract).
+        Self(unsafe { _mm512_setzero_ps() })
+    }
+
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the CPU has AVX-512F and `p..p + 16` is readable (contract); `loadu` has no
+        // alignment requirement.
+        Self(unsafe { _mm512_loadu_ps(p) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f32, len: usize) -> Self {
+        debug_assert!(len < Self::LANES);
+        // `len < 16`, so the shift does not overflow and the mask fits 16 bits.
+        let mask = ((1u32 << len) - 1) as __mmask16;
+        // SAFETY: the CPU has AVX-512F (contract). Bit `k` of the mask is set iff `k < len`;
+        // the masked load reads memory only for set bits, which are readable by the contract,
+        // and zeroes the other lanes without accessing (or faulting on) their memory.
+        Self(unsafe { _mm512_maskz_loadu_ps(mask, p) })
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: the CPU has AVX-512F (contract).
+        Self(unsafe { _mm512_add_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: the CPU has AVX-512F (contract).
+        Self(unsafe { _mm512_sub_ps(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn mul_add(self, m: Self, acc: Self) -> Self {
+        // SAFETY: the CPU has AVX-512F, whose FMA is part of the foundation (contract).
+        Self(unsafe { _mm512_fmadd_ps(self.0, m.0, acc.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn reduce_add(self) -> f32 {
+        // SAFETY: the CPU has AVX-512F (contract).
+        unsafe { _mm512_reduce_add_ps(self.0) }
+    }
+}
+
+/// Squared Euclidean distance with AVX2+FMA, over the first `min(a.len(), b.len())` floats.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA. Any slices are memory-safe.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn l2_squared_avx2_fma(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "l2_squared: length mismatch");
+    // SAFETY: the caller guarantees AVX2+FMA, and this fn is compiled with them.
+    unsafe { reduce::<Avx2Fma, L2Squared>(a, b) }
+}
+
+/// Dot product with AVX2+FMA, over the first `min(a.len(), b.len())` floats.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA. Any slices are memory-safe.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2_fma(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "dot: length mismatch");
+    // SAFETY: the caller guarantees AVX2+FMA, and this fn is compiled with them.
+    unsafe { reduce::<Avx2Fma, Dot>(a, b) }
+}
+
+/// Squared Euclidean distance with AVX-512F, over the first `min(a.len(), b.len())` floats.
+///
+/// # Safety
+/// The CPU must support AVX-512F. Any slices are memory-safe.
+#[target_feature(enable = "avx512f")]
+unsafe fn l2_squared_avx512f(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "l2_squared: length mismatch");
+    // SAFETY: the caller guarantees AVX-512F, and this fn is compiled with it.
+    unsafe { reduce::<Avx512F, L2Squared>(a, b) }
+}
+
+/// Dot product with AVX-512F, over the first `min(a.len(), b.len())` floats.
+///
+/// # Safety
+/// The CPU must support AVX-512F. Any slices are memory-safe.
+#[target_feature(enable = "avx512f")]
+unsafe fn dot_avx512f(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len(), "dot: length mismatch");
+    // SAFETY: the caller guarantees AVX-512F, and this fn is compiled with it.
+    unsafe { reduce::<Avx512F, Dot>(a, b) }
+}

@@ -1,0 +1,120 @@
+//! Inserting a node: the paper's INSERT (Algorithm 1), safe to run from many threads at once.
+
+use super::select::select_neighbours;
+use super::{Candidate, Graph, Scratch};
+use crate::space::Space;
+
+impl Graph {
+    /// Links node `id` (vector already in `space`, storage from `prepare_node`) into the graph.
+    ///
+    /// `nodes` bounds the ids in the graph. Only this node's lock and, one at a time, each new
+    /// neighbour's lock are taken; the entry lock is held for the whole insert only when the node
+    /// raises the top level, so the entry point and top level change together.
+    pub(crate) fn insert(
+        &self,
+        space: &Space,
+        id: u32,
+        level: usize,
+        nodes: usize,
+        scratch: &mut Scratch,
+    ) {
+        let query = space.vectors.get(id);
+
+        let mut raises_top = None;
+        let (entry, top) = loop {
+            match self.entry() {
+                Some((entry, top)) if level <= top => break (entry, top),
+                _ => {
+                    let guard = self.entry_lock.lock();
+                    match self.entry() {
+                        None => {
+                            self.set_entry(id, level);
+                            return;
+                        }
+                        Some((entry, top)) if level > top => {
+                            raises_top = Some(guard);
+                            break (entry, top);
+                        }
+                        // Another thread raised the top meanwhile: insert as an ordinary node.
+                        Some(_) => continue,
+                    }
+                }
+            }
+        };
+
+        let mut nearest = Candidate {
+            distance: space.to_node(query, entry),
+            id: entry,
+        };
+        for layer in (level + 1..=top).rev() {
+            nearest = self.greedy_closest(space, query, nearest, layer);
+        }
+
+        let mut entries = std::mem::take(&mut scratch.entries);
+        let mut found = std::mem::take(&mut scratch.found);
+        let mut chosen = std::mem::take(&mut scratch.chosen);
+        entries.clear();
+        entries.push(nearest);
+        for layer in (0..=level.min(top)).rev() {
+            self.search_layer(
+                space,
+                query,
+                &entries,
+                self.config.ef_construction,
+                layer,
+                nodes,
+                scratch,
+            );
+            found.clear();
+            found.extend(scratch.results.drain().filter(|c| c.id != id));
+            found.sort_unstable();
+
+            select_neighbours(space, &found, self.config.m, &mut chosen);
+            {
+                let _own = self.nodes.get(id as usize).lock.lock();
+                self.links(id, layer).set(chosen.iter().map(|c| c.id));
+            }
+            for &neighbour in &chosen {
+                self.link_back(space, neighbour, id, layer, scratch);
+            }
+            std::mem::swap(&mut entries, &mut found);
+        }
+        scratch.entries = entries;
+        scratch.found = found;
+        scratch.chosen = chosen;
+
+        if raises_top.is_some() {
+            self.set_entry(id, level);
+        }
+    }
+
+    /// Adds the link `neighbour -> id` on `layer`; when `neighbour`'s list is full, re-selects
+    /// its links among the old ones plus `id` with the same heuristic.
+    fn link_back(
+        &self,
+        space: &Space,
+        neighbour: Candidate,
+        id: u32,
+        layer: usize,
+        scratch: &mut Scratch,
+    ) {
+        let _lock = self.nodes.get(neighbour.id as usize).lock.lock();
+        let links = self.links(neighbour.id, layer);
+        if links.iter().any(|x| x == id) || links.push(id) {
+            return;
+        }
+        let pruned = &mut scratch.pruned;
+        pruned.clear();
+        pruned.push(Candidate {
+            distance: neighbour.distance,
+            id,
+        });
+        pruned.extend(links.iter().map(|other| Candidate {
+            distance: space.between(neighbour.id, other),
+            id: other,
+        }));
+        pruned.sort_unstable();
+        select_neighbours(space, pruned, self.cap(layer), &mut scratch.pruned_out);
+        links.set(scratch.pruned_out.iter().map(|c| c.id));
+    }
+}

@@ -1,0 +1,102 @@
+//! Searching the graph: greedy descent through the upper layers, beam search on one layer.
+
+use std::cmp::Reverse;
+
+use super::{Candidate, Graph, Scratch};
+use crate::arena::prefetch;
+use crate::space::Space;
+
+impl Graph {
+    /// Greedy walk on `layer` from `start` to a local minimum of the distance to `query`
+    /// (the beam search with ef = 1, used above the target layer).
+    pub(crate) fn greedy_closest(
+        &self,
+        space: &Space,
+        query: &[f32],
+        start: Candidate,
+        layer: usize,
+    ) -> Candidate {
+        let mut best = start;
+        loop {
+            let mut moved = false;
+            for id in self.links(best.id, layer).iter() {
+                let distance = space.to_node(query, id);
+                if distance < best.distance {
+                    best = Candidate { distance, id };
+                    moved = true;
+                }
+            }
+            if !moved {
+                return best;
+            }
+        }
+    }
+
+    /// The paper's SEARCH-LAYER (Algorithm 2): beam search of width `ef` on `layer` from
+    /// `entries`. Leaves the best `ef` nodes found in `scratch.results`.
+    ///
+    /// `nodes` bounds the ids in the graph (sizes the visited set).
+    pub(crate) fn search_layer(
+        &self,
+        space: &Space,
+        query: &[f32],
+        entries: &[Candidate],
+        ef: usize,
+        layer: usize,
+        nodes: usize,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            visited,
+            candidates,
+            results,
+            neighbours,
+            ..
+        } = scratch;
+        visited.reset(nodes);
+        candidates.clear();
+        results.clear();
+        for &e in entries {
+            if visited.insert(e.id) {
+                candidates.push(Reverse(e));
+                results.push(e);
+            }
+        }
+        while results.len() > ef {
+            results.pop();
+        }
+        let mut worst = results.peek().map_or(f32::INFINITY, |c| c.distance);
+
+        while let Some(Reverse(nearest)) = candidates.pop() {
+            if nearest.distance > worst && results.len() >= ef {
+                break;
+            }
+            // Gather the unvisited neighbours first and prefetch all their vectors, so the
+            // memory loads overlap instead of queueing behind each distance.
+            neighbours.clear();
+            for id in self.links(nearest.id, layer).iter() {
+                if visited.insert(id) {
+                    neighbours.push(id);
+                }
+            }
+            for &id in neighbours.iter() {
+                space.vectors.prefetch(id);
+            }
+            for &id in neighbours.iter() {
+                let distance = space.to_node(query, id);
+                if results.len() < ef || distance < worst {
+                    candidates.push(Reverse(Candidate { distance, id }));
+                    results.push(Candidate { distance, id });
+                    if results.len() > ef {
+                        results.pop();
+                    }
+                    worst = results.peek().map_or(f32::INFINITY, |c| c.distance);
+                }
+            }
+            // The next node to expand is the nearest candidate: start loading its links.
+            if let Some(Reverse(next)) = candidates.peek() {
+                prefetch(self.links(next.id, layer).ptr());
+            }
+        }
+    }
+}

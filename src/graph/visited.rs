@@ -1,0 +1,185 @@
+//! Per-search scratch state, reused across searches through a pool.
+//!
+//! The visited set is a tag per node: a search bumps the current tag instead of clearing the
+//! array, which is wiped only when the `u16` tag wraps (once every 65,535 searches).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::ops::{Deref, DerefMut};
+
+use parking_lot::Mutex;
+
+use super::Candidate;
+use crate::arena::PaddedQuery;
+use crate::error::Result;
+
+pub(crate) struct VisitedSet {
+    tags: Vec<u16>,
+    current: u16,
+}
+
+impl VisitedSet {
+    fn new() -> Self {
+        Self {
+            tags: Vec::new(),
+            current: 0,
+        }
+    }
+
+    /// Starts a new search over ids `0..nodes`.
+    pub(crate) fn reset(&mut self, nodes: usize) {
+        if self.tags.len() < nodes {
+            self.tags.resize(nodes, 0);
+        }
+        self.current = self.current.wrapping_add(1);
+        if self.current == 0 {
+            self.tags.fill(0);
+            self.current = 1;
+        }
+    }
+
+    /// Marks `id`; true if it was not yet visited in this search.
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, id: u32) -> bool {
+        let id = id as usize;
+        if id >= self.tags.len() {
+            // A node added by another thread after this search started.
+            self.tags.resize((id + 1).next_power_of_two(), 0);
+        }
+        let tag = &mut self.tags[id];
+        let fresh = *tag != self.current;
+        *tag = self.current;
+        fresh
+    }
+}
+
+/// Everything one search or insert needs besides the index itself.
+pub(crate) struct Scratch {
+    pub(crate) visited: VisitedSet,
+    /// Min-heap of nodes still to expand.
+    pub(crate) candidates: BinaryHeap<Reverse<Candidate>>,
+    /// Max-heap of the best `ef` nodes found.
+    pub(crate) results: BinaryHeap<Candidate>,
+    /// Unvisited neighbours of the node being expanded.
+    pub(crate) neighbours: Vec<u32>,
+    /// Buffers of the insert path.
+    pub(crate) found: Vec<Candidate>,
+    pub(crate) entries: Vec<Candidate>,
+    pub(crate) chosen: Vec<Candidate>,
+    pub(crate) pruned: Vec<Candidate>,
+    pub(crate) pruned_out: Vec<Candidate>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Self {
+            visited: VisitedSet::new(),
+            candidates: BinaryHeap::new(),
+            results: BinaryHeap::new(),
+            neighbours: Vec::new(),
+            found: Vec::new(),
+            entries: Vec::new(),
+            chosen: Vec::new(),
+            pruned: Vec::new(),
+            pruned_out: Vec::new(),
+        }
+    }
+}
+
+/// A scratch state plus a padded query buffer: what the pool lends out.
+pub(crate) struct Workspace {
+    pub(crate) query: PaddedQuery,
+    pub(crate) scratch: Scratch,
+}
+
+/// A pool of scratch states so that no search allocates once warm.
+pub(crate) struct ScratchPool {
+    stride: usize,
+    free: Mutex<Vec<Box<Workspace>>>,
+}
+
+impl ScratchPool {
+    pub(crate) fn new(stride: usize) -> Self {
+        Self {
+            stride,
+            free: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn get(&self) -> Result<PooledScratch<'_>> {
+        let scratch = match self.free.lock().pop() {
+            Some(s) => s,
+            None => Box::new(Workspace {
+                query: PaddedQuery::new(self.stride)?,
+                scratch: Scratch::new(),
+            }),
+        };
+        Ok(PooledScratch {
+            pool: self,
+            scratch: Some(scratch),
+        })
+    }
+}
+
+/// A scratch state on loan; goes back to the pool when dropped.
+pub(crate) struct PooledScratch<'a> {
+    pool: &'a ScratchPool,
+    scratch: Option<Box<Workspace>>,
+}
+
+impl Deref for PooledScratch<'_> {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        self.scratch.as_deref().unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+}
+
+impl DerefMut for PooledScratch<'_> {
+    fn deref_mut(&mut self) -> &mut Workspace {
+        self.scratch
+            .as_deref_mut()
+            .unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+}
+
+impl Drop for PooledScratch<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.scratch.take() {
+            self.pool.free.lock().push(s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visited_forgets_between_searches_and_survives_wraparound() {
+        let mut v = VisitedSet::new();
+        for round in 0..70_000u32 {
+            v.reset(8);
+            assert!(v.insert(round % 8), "round {round}");
+            assert!(!v.insert(round % 8));
+        }
+    }
+
+    #[test]
+    fn visited_grows_for_new_ids() {
+        let mut v = VisitedSet::new();
+        v.reset(2);
+        assert!(v.insert(1000));
+        assert!(!v.insert(1000));
+    }
+
+    #[test]
+    fn pool_reuses_scratch() {
+        let pool = ScratchPool::new(16);
+        let p = {
+            let s = pool.get().unwrap();
+            &*s as *const Workspace
+        };
+        let s = pool.get().unwrap();
+        assert_eq!(&*s as *const Workspace, p);
+    }
+}

@@ -1,0 +1,82 @@
+//! Structural invariants of built graphs: link caps, no self links, layer-0 reachability.
+
+use super::*;
+use crate::graph::Graph;
+
+fn clustered(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let centres: Vec<f32> = (0..32 * dim).map(|_| rng.gen_range(-5.0..5.0)).collect();
+    (0..n)
+        .flat_map(|_| {
+            let c = rng.gen_range(0..32);
+            let centre = centres[c * dim..(c + 1) * dim].to_vec();
+            centre.into_iter().map(|x| x + rng.gen_range(-1.0f32..1.0)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn check_invariants(index: &Index) {
+    let graph: &Graph = &index.graph;
+    let n = index.len();
+    assert_eq!(n, index.allocated.load(Ordering::Relaxed));
+    let (entry, top) = graph.entry().expect("non-empty graph has an entry point");
+    for id in 0..n as u32 {
+        let level = graph.level_of(id);
+        assert!(level <= top, "node {id} above the top level");
+        for layer in 0..=level {
+            let links: Vec<u32> = graph.links(id, layer).iter().collect();
+            assert!(links.len() <= graph.cap(layer), "node {id} layer {layer}: {} links", links.len());
+            assert!(!links.contains(&id), "node {id} links to itself on layer {layer}");
+            for &l in &links {
+                assert!((l as usize) < n, "node {id} links to unknown {l}");
+                assert!(graph.level_of(l) >= layer, "node {id} links to {l} below its level");
+            }
+            let mut dedup = links.clone();
+            dedup.sort_unstable();
+            dedup.dedup();
+            assert_eq!(dedup.len(), links.len(), "node {id} has duplicate links");
+        }
+    }
+    assert_eq!(graph.level_of(entry), top);
+    // Every node reachable from the entry point on layer 0.
+    let mut seen = vec![false; n];
+    let mut stack = vec![entry];
+    seen[entry as usize] = true;
+    while let Some(id) = stack.pop() {
+        for l in graph.links(id, 0).iter() {
+            if !seen[l as usize] {
+                seen[l as usize] = true;
+                stack.push(l);
+            }
+        }
+    }
+    let unreachable = seen.iter().filter(|s| !**s).count();
+    assert_eq!(graph.unreachable(n).len(), unreachable);
+    assert_eq!(unreachable, 0, "{unreachable} of {n} nodes unreachable on layer 0");
+}
+
+#[test]
+fn built_graphs_keep_their_invariants() {
+    for (metric, m) in [(Metric::L2, 8), (Metric::Cosine, 16), (Metric::InnerProduct, 4)] {
+        let dim = 24;
+        let data = clustered(4000, dim, 11);
+        let params = IndexParams::new(metric).m(m).ef_construction(64);
+        let index = Index::build(params, dim, &data).unwrap();
+        check_invariants(&index);
+    }
+}
+
+#[test]
+fn incremental_adds_past_the_reserve_keep_invariants() {
+    let dim = 10;
+    let data = clustered(3000, dim, 5);
+    let index = Index::with_capacity(IndexParams::new(Metric::L2).m(6), dim, 100).unwrap();
+    for (i, row) in data.chunks_exact(dim).enumerate() {
+        index.add(i as u64 * 3, row).unwrap();
+    }
+    index.repair();
+    check_invariants(&index);
+    let hit = index.search(&data[dim * 77..dim * 78], 1, 50).unwrap();
+    assert_eq!(hit[0].key, 77 * 3);
+}
