@@ -179,7 +179,13 @@ mod tests {
 
     /// Vectors of `len` values in -10..10 at offsets `off_a`, `off_b` of a buffer of `len + 8`,
     /// optionally filled with NaN outside the slice.
-    fn buffers(len: usize, off_a: usize, off_b: usize, fill: f32, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    fn buffers(
+        len: usize,
+        off_a: usize,
+        off_b: usize,
+        fill: f32,
+        seed: u64,
+    ) -> (Vec<f32>, Vec<f32>) {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut a = vec![fill; len + 8];
         let mut b = vec![fill; len + 8];
@@ -270,11 +276,17 @@ mod tests {
         assert!(std::ptr::eq(all[0], scalar()));
         assert_eq!(all[0].name(), "scalar");
         assert!(all.iter().any(|&a| std::ptr::eq(a, k)));
-        assert!(std::ptr::eq(*all.last().unwrap(), k), "best is the last available");
+        assert!(
+            std::ptr::eq(*all.last().unwrap(), k),
+            "best is the last available"
+        );
         let mut names: Vec<_> = all.iter().map(|k| k.name()).collect();
         names.dedup();
         assert_eq!(names.len(), all.len(), "kernel names are distinct");
-        assert_eq!(format!("{k:?}"), format!("Kernel {{ name: {:?} }}", k.name()));
+        assert_eq!(
+            format!("{k:?}"),
+            format!("Kernel {{ name: {:?} }}", k.name())
+        );
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -304,7 +316,10 @@ mod tests {
         let (mut v, _) = buffers(300, 0, 0, 0.0, 11);
         let want = scalar::dot(&v, &v).sqrt();
         let norm = scalar::normalize(&mut v);
-        assert!((norm / want - 1.0).abs() < 1e-5, "returned {norm}, expected {want}");
+        assert!(
+            (norm / want - 1.0).abs() < 1e-5,
+            "returned {norm}, expected {want}"
+        );
         let after = scalar::dot(&v, &v).sqrt();
         assert!((after - 1.0).abs() < 1e-5, "norm afterwards {after}");
 
@@ -313,7 +328,10 @@ mod tests {
             let mut v = vec![3.0 * scale, 4.0 * scale];
             let norm = scalar::normalize(&mut v);
             assert!((norm / (5.0 * scale) - 1.0).abs() < 1e-6, "{scale}: {norm}");
-            assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6, "{v:?}");
+            assert!(
+                (v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6,
+                "{v:?}"
+            );
         }
     }
 

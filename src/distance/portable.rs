@@ -29,12 +29,7 @@ pub(crate) fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
 /// Dot product over the first `min(a.len(), b.len())` elements.
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len(), "dot: length mismatch");
-    reduce(
-        a,
-        b,
-        |x, y, acc| x.mul_add(y, acc),
-        |x, y| x * y,
-    )
+    reduce(a, b, |x, y, acc| x.mul_add(y, acc), |x, y| x * y)
 }
 
 /// The one loop both ops share: `UNROLL` accumulators over blocks of `UNROLL * LANES`, one
@@ -79,8 +74,6 @@ fn reduce(
 /// `chunks_exact`), so the conversion cannot fail and compiles to a plain unaligned load.
 #[inline(always)]
 fn load(chunk: &[f32]) -> f32x8 {
-    let arr: [f32; LANES] = chunk
-        .try_into()
-        .expect("chunks_exact yields whole vectors");
+    let arr: [f32; LANES] = chunk.try_into().expect("chunks_exact yields whole vectors");
     f32x8::new(arr)
 }

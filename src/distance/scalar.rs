@@ -28,8 +28,6 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// (the cosine metric) must refuse it. The norm is accumulated in `f64`, so vectors whose squared
 /// components would overflow or underflow `f32` are still scaled correctly. Non-finite input is
 /// the caller's to reject: it gives a NaN or infinite norm.
-// Used by the index at insert for the cosine metric; allowed until that code lands.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn normalize(v: &mut [f32]) -> f32 {
     let norm = v
         .iter()

@@ -143,11 +143,7 @@ unsafe fn reduce<V: Simd, O: Op>(a: &[f32], b: &[f32]) -> f32 {
         let mut i = 0;
         while i + block <= n {
             acc0 = O::step(V::load(pa.add(i)), V::load(pb.add(i)), acc0);
-            acc1 = O::step(
-                V::load(pa.add(i + lanes)),
-                V::load(pb.add(i + lanes)),
-                acc1,
-            );
+            acc1 = O::step(V::load(pa.add(i + lanes)), V::load(pb.add(i + lanes)), acc1);
             acc2 = O::step(
                 V::load(pa.add(i + 2 * lanes)),
                 V::load(pb.add(i + 2 * lanes)),

@@ -199,6 +199,15 @@ impl Graph {
             .store(((level as u64) << 32) | id as u64, Ordering::Release);
     }
 
+    /// Sets links while loading a saved index (single-threaded, before the index is shared).
+    pub(crate) fn restore_links(&self, id: u32, layer: usize, ids: &[u32]) {
+        self.links(id, layer).set(ids.iter().copied());
+    }
+
+    pub(crate) fn restore_entry(&self, id: u32, level: usize) {
+        self.set_entry(id, level);
+    }
+
     /// Bytes held by links and per-node state.
     pub(crate) fn allocated_bytes(&self, nodes: usize) -> usize {
         let upper: usize = (0..nodes as u32)

@@ -32,6 +32,7 @@ impl Graph {
         }
     }
 
+    #[cfg(test)]
     /// Ids in `0..nodes` that a layer-0 walk from the entry point does not reach.
     pub(crate) fn unreachable(&self, nodes: usize) -> Vec<u32> {
         let Some((entry, _)) = self.entry() else {

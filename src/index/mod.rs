@@ -2,6 +2,7 @@
 
 mod exact;
 mod params;
+mod persist;
 mod validate;
 
 pub use exact::FlatIndex;
@@ -272,6 +273,17 @@ impl Index {
         self.space.vectors.allocated_bytes()
             + self.graph.allocated_bytes(self.allocated.load(Ordering::Acquire))
             + self.slots.allocated_bytes()
+    }
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("dim", &self.dim())
+            .field("metric", &self.metric())
+            .field("len", &self.len())
+            .field("params", &self.params)
+            .finish_non_exhaustive()
     }
 }
 

@@ -131,7 +131,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no/such/folder/out.bin");
         let err = write_atomic(&path, |w| w.write_all(b"x")).unwrap_err();
-        assert!(matches!(err, Error::Io { path: ref p, .. } if *p == path), "{err:?}");
+        assert!(
+            matches!(err, Error::Io { path: ref p, .. } if *p == path),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -141,7 +144,10 @@ mod tests {
         std::fs::create_dir(&path).unwrap();
         std::fs::write(path.join("keep"), b"k").unwrap();
         let err = write_atomic(&path, |w| w.write_all(b"x")).unwrap_err();
-        assert!(matches!(err, Error::Io { path: ref p, .. } if *p == path), "{err:?}");
+        assert!(
+            matches!(err, Error::Io { path: ref p, .. } if *p == path),
+            "{err:?}"
+        );
         assert_eq!(entries(dir.path()), ["sub"]);
         assert_eq!(std::fs::read(path.join("keep")).unwrap(), b"k");
     }

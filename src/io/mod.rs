@@ -37,6 +37,7 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
+pub(crate) use atomic::write_atomic;
 pub use npy::write_npy;
 pub use vecs::{write_fvecs, write_ivecs};
 
@@ -64,7 +65,11 @@ impl<T> Matrix<T> {
     /// # Panics
     /// If `i >= self.rows` (like slice indexing).
     pub fn row(&self, i: usize) -> &[T] {
-        assert!(i < self.rows, "row {i} out of range for a matrix of {} rows", self.rows);
+        assert!(
+            i < self.rows,
+            "row {i} out of range for a matrix of {} rows",
+            self.rows
+        );
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 }
@@ -250,7 +255,10 @@ mod tests {
                 matches!(read_vectors(&path), Err(Error::UnknownFormat { path: ref p }) if *p == path),
                 "{name}"
             );
-            assert!(matches!(read_ivecs(&path), Err(Error::UnknownFormat { .. })), "{name}");
+            assert!(
+                matches!(read_ivecs(&path), Err(Error::UnknownFormat { .. })),
+                "{name}"
+            );
         }
     }
 
@@ -300,8 +308,14 @@ mod tests {
         for m in [&bad, &zero_dim] {
             let f = dir.path().join("m.fvecs");
             let n = dir.path().join("m.npy");
-            assert!(matches!(write_fvecs(&f, m), Err(Error::InvalidParameter { .. })));
-            assert!(matches!(write_npy(&n, m), Err(Error::InvalidParameter { .. })));
+            assert!(matches!(
+                write_fvecs(&f, m),
+                Err(Error::InvalidParameter { .. })
+            ));
+            assert!(matches!(
+                write_npy(&n, m),
+                Err(Error::InvalidParameter { .. })
+            ));
             assert!(!f.exists() && !n.exists());
         }
     }

@@ -268,7 +268,10 @@ enum Value {
 /// Parses `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }` plus trailing spaces and
 /// newline. Keys other than the three are skipped if their values parse.
 fn parse_header(text: &str) -> std::result::Result<Header, String> {
-    let mut c = Cursor { s: text.as_bytes(), pos: 0 };
+    let mut c = Cursor {
+        s: text.as_bytes(),
+        pos: 0,
+    };
     let (mut descr, mut fortran, mut shape) = (None, None, None);
     c.expect(b'{')?;
     loop {
@@ -529,7 +532,9 @@ mod tests {
         assert_eq!(&h[..8], b"\x93NUMPY\x01\x00");
         assert_eq!(usize::from(u16::from_le_bytes([h[8], h[9]])), h.len() - 10);
         let text = std::str::from_utf8(&h[10..]).unwrap();
-        assert!(text.starts_with("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 128), }"));
+        assert!(
+            text.starts_with("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 128), }")
+        );
         assert!(text.ends_with(" \n"));
         // np.save(f, np.zeros((1000, 128), np.float32)) writes exactly this header.
         let numpy = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 128), }";
@@ -567,7 +572,10 @@ mod tests {
         let data = le(&[1.0f32, 2.0, 3.0, 4.0], f32::to_le_bytes);
         for major in [1, 2, 3] {
             let m = f32s(&npy(major, &dict("<f4", false, "(2, 2)"), &data)).unwrap();
-            assert_eq!((m.rows, m.dim, m.data.as_slice()), (2, 2, &[1.0, 2.0, 3.0, 4.0][..]));
+            assert_eq!(
+                (m.rows, m.dim, m.data.as_slice()),
+                (2, 2, &[1.0, 2.0, 3.0, 4.0][..])
+            );
         }
         let d = "{\"descr\":\"<f4\",\"fortran_order\":False,\"shape\":(2L,2L)}";
         assert_eq!(f32s(&npy(1, d, &data)).unwrap().dim, 2);
@@ -576,19 +584,29 @@ mod tests {
     #[test]
     fn other_dtypes_convert_to_f32() {
         let f8 = le(&[1.5f64, -2.25], f64::to_le_bytes);
-        assert_eq!(f32s(&npy(1, &dict("<f8", false, "(1, 2)"), &f8)).unwrap().data, [1.5, -2.25]);
+        assert_eq!(
+            f32s(&npy(1, &dict("<f8", false, "(1, 2)"), &f8))
+                .unwrap()
+                .data,
+            [1.5, -2.25]
+        );
         let u1 = [0u8, 200, 255];
         assert_eq!(
-            f32s(&npy(1, &dict("|u1", false, "(3, 1)"), &u1)).unwrap().data,
+            f32s(&npy(1, &dict("|u1", false, "(3, 1)"), &u1))
+                .unwrap()
+                .data,
             [0.0, 200.0, 255.0]
         );
         let i1 = [0x80u8, 0xff, 7];
         assert_eq!(
-            f32s(&npy(1, &dict("|i1", false, "(1, 3)"), &i1)).unwrap().data,
+            f32s(&npy(1, &dict("|i1", false, "(1, 3)"), &i1))
+                .unwrap()
+                .data,
             [-128.0, -1.0, 7.0]
         );
         let i4 = le(&[1i32], i32::to_le_bytes);
-        assert!(reason(f32s(&npy(1, &dict("<i4", false, "(1, 1)"), &i4))).contains("cannot be read as vectors"));
+        assert!(reason(f32s(&npy(1, &dict("<i4", false, "(1, 1)"), &i4)))
+            .contains("cannot be read as vectors"));
     }
 
     #[test]
@@ -598,18 +616,32 @@ mod tests {
         let i4 = le(&[0i32, 5, -1, i32::MAX], i32::to_le_bytes);
         std::fs::write(&path, npy(1, &dict("<i4", false, "(2, 2)"), &i4)).unwrap();
         let m = read_ivecs(&path).unwrap();
-        assert_eq!((m.rows, m.dim, m.data.as_slice()), (2, 2, &[0, 5, -1, i32::MAX][..]));
+        assert_eq!(
+            (m.rows, m.dim, m.data.as_slice()),
+            (2, 2, &[0, 5, -1, i32::MAX][..])
+        );
 
         let i8 = le(&[3i64, 4, 5], i64::to_le_bytes);
-        assert_eq!(i32s(&npy(1, &dict("<i8", false, "(3, 1)"), &i8)).unwrap().data, [3, 4, 5]);
+        assert_eq!(
+            i32s(&npy(1, &dict("<i8", false, "(3, 1)"), &i8))
+                .unwrap()
+                .data,
+            [3, 4, 5]
+        );
         let u8s = le(&[9u64], u64::to_le_bytes);
-        assert_eq!(i32s(&npy(1, &dict("<u8", false, "(1, 1)"), &u8s)).unwrap().data, [9]);
+        assert_eq!(
+            i32s(&npy(1, &dict("<u8", false, "(1, 1)"), &u8s))
+                .unwrap()
+                .data,
+            [9]
+        );
 
         let big = le(&[1i64, 2, 3, 1 << 40], i64::to_le_bytes);
         let r = reason(i32s(&npy(1, &dict("<i8", false, "(2, 2)"), &big)));
         assert!(r.contains("row 1, column 1"), "{r}");
         let f4 = le(&[1.0f32], f32::to_le_bytes);
-        assert!(reason(i32s(&npy(1, &dict("<f4", false, "(1, 1)"), &f4))).contains("cannot be read as ids"));
+        assert!(reason(i32s(&npy(1, &dict("<f4", false, "(1, 1)"), &f4)))
+            .contains("cannot be read as ids"));
     }
 
     #[test]
@@ -618,7 +650,9 @@ mod tests {
             let r = reason(f32s(&npy(1, &dict(descr, false, "(1, 1)"), &[0; 8])));
             assert!(r.contains("dtype"), "{descr}: {r}");
         }
-        assert!(reason(f32s(&npy(1, &dict(">f4", false, "(1, 1)"), &[0; 4]))).contains("big-endian"));
+        assert!(
+            reason(f32s(&npy(1, &dict(">f4", false, "(1, 1)"), &[0; 4]))).contains("big-endian")
+        );
         let structured = "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }";
         assert!(reason(f32s(&npy(1, structured, &[0; 4]))).contains("structured"));
     }
@@ -643,9 +677,17 @@ mod tests {
         assert!(reason(f32s(&npy(1, &dict("<f4", false, "(4, 0)"), &[]))).contains("at least 1"));
         let r = reason(f32s(&npy(1, &dict("<f4", false, "(1, 2000000)"), &[])));
         assert!(r.contains("limit"), "{r}");
-        let r = reason(f32s(&npy(1, &dict("<f4", false, "(18446744073709551615, 1024)"), &[])));
+        let r = reason(f32s(&npy(
+            1,
+            &dict("<f4", false, "(18446744073709551615, 1024)"),
+            &[],
+        )));
         assert!(r.contains("too large"), "{r}");
-        let r = reason(f32s(&npy(1, &dict("<f4", false, "(99999999999999999999999, 1)"), &[])));
+        let r = reason(f32s(&npy(
+            1,
+            &dict("<f4", false, "(99999999999999999999999, 1)"),
+            &[],
+        )));
         assert!(r.contains("too large"), "{r}");
     }
 
@@ -653,11 +695,18 @@ mod tests {
     fn truncated_or_padded_data() {
         let d = dict("<f4", false, "(2, 3)");
         let r = reason(f32s(&npy(1, &d, &[0; 23])));
-        assert!(r.contains("truncated data") && r.contains("needs 24 bytes, found 23"), "{r}");
+        assert!(
+            r.contains("truncated data") && r.contains("needs 24 bytes, found 23"),
+            "{r}"
+        );
         let r = reason(f32s(&npy(1, &d, &[0; 25])));
         assert!(r.contains("trailing bytes"), "{r}");
         // A huge shape over a tiny file: refused by length, nothing allocated.
-        let r = reason(f32s(&npy(1, &dict("<f4", false, "(1000000000000, 1024)"), &[0; 4])));
+        let r = reason(f32s(&npy(
+            1,
+            &dict("<f4", false, "(1000000000000, 1024)"),
+            &[0; 4],
+        )));
         assert!(r.contains("truncated data"), "{r}");
     }
 
@@ -682,13 +731,34 @@ mod tests {
         for (text, why) in [
             ("", "expected '{'"),
             ("{'descr': '<f4', 'fortran_order': False}", "no 'shape'"),
-            ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1)", "expected '}'"),
-            ("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1, 1)}", "twice"),
-            ("{'descr': 4, 'fortran_order': False, 'shape': (1, 1)}", "unsupported value"),
-            ("{'descr': '<f4', 'fortran_order': 'no', 'shape': (1, 1)}", "wrong type"),
-            ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, -1)}", "non-negative integer"),
-            ("{'descr': '<f4, 'fortran_order': False, 'shape': (1, 1)}", "expected '}'"),
-            ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1)} x", "after the dict"),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1)",
+                "expected '}'",
+            ),
+            (
+                "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1, 1)}",
+                "twice",
+            ),
+            (
+                "{'descr': 4, 'fortran_order': False, 'shape': (1, 1)}",
+                "unsupported value",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': 'no', 'shape': (1, 1)}",
+                "wrong type",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, -1)}",
+                "non-negative integer",
+            ),
+            (
+                "{'descr': '<f4, 'fortran_order': False, 'shape': (1, 1)}",
+                "expected '}'",
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1)} x",
+                "after the dict",
+            ),
             ("{'de\\scr': '<f4'}", "escapes"),
             ("{'descr': '<f4", "unterminated"),
         ] {
@@ -710,7 +780,9 @@ mod tests {
         let path = dir.path().join("base.npy");
         assert!(matches!(read_vectors(&path), Err(Error::Io { path: ref p, .. }) if *p == path));
         std::fs::write(&path, b"").unwrap();
-        assert!(matches!(read_vectors(&path), Err(Error::Format { path: ref p, .. }) if *p == path));
+        assert!(
+            matches!(read_vectors(&path), Err(Error::Format { path: ref p, .. }) if *p == path)
+        );
     }
 
     proptest! {

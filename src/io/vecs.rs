@@ -15,47 +15,82 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use bytemuck::Pod;
+
 use super::atomic::write_atomic;
 use super::{check_dim, check_matrix, check_write_dim, Matrix};
 use crate::{Error, Result};
 
 /// Parses `.fvecs` bytes (f32 rows). `path` only names the file in errors.
 pub(crate) fn parse_fvecs(bytes: &[u8], path: &Path) -> Result<Matrix<f32>> {
-    parse_vecs(bytes, path, "fvecs", f32::from_le_bytes)
+    parse_vecs(bytes, path, "fvecs", 4, |out, src| {
+        copy_le(out, src, f32::from_le_bytes)
+    })
 }
 
 /// Parses `.bvecs` bytes (u8 rows), widening each byte to f32.
 pub(crate) fn parse_bvecs(bytes: &[u8], path: &Path) -> Result<Matrix<f32>> {
-    parse_vecs(bytes, path, "bvecs", |[b]: [u8; 1]| f32::from(b))
+    parse_vecs(bytes, path, "bvecs", 1, |out, src| {
+        for (o, &b) in out.iter_mut().zip(src) {
+            *o = f32::from(b);
+        }
+    })
 }
 
 /// Parses `.ivecs` bytes (i32 rows).
 pub(crate) fn parse_ivecs(bytes: &[u8], path: &Path) -> Result<Matrix<i32>> {
-    parse_vecs(bytes, path, "ivecs", i32::from_le_bytes)
+    parse_vecs(bytes, path, "ivecs", 4, |out, src| {
+        copy_le(out, src, i32::from_le_bytes)
+    })
 }
 
-/// The one reader behind the three formats: `N` bytes a value, each decoded by `decode`.
-fn parse_vecs<T, const N: usize>(
+/// The one reader behind the three formats, values of `elem` bytes. It checks every row header
+/// first, then allocates once and lets `fill` decode each row's payload into its output row.
+fn parse_vecs<T: Pod>(
     bytes: &[u8],
     path: &Path,
     format: &'static str,
-    decode: impl Fn([u8; N]) -> T,
+    elem: usize,
+    fill: impl Fn(&mut [T], &[u8]),
 ) -> Result<Matrix<T>> {
+    let (rows, dim) = check_rows(bytes, path, format, elem)?;
+    let row_bytes = 4 + dim * elem;
+    // Bounded by the file: rows * dim * elem < bytes.len().
+    let mut data = vec![T::zeroed(); rows * dim];
+    for (out, row) in data
+        .chunks_exact_mut(dim)
+        .zip(bytes.chunks_exact(row_bytes))
+    {
+        fill(out, &row[4..]);
+    }
+    Ok(Matrix { rows, dim, data })
+}
+
+/// Walks the row headers: every row must declare row 0's dimension and be whole. Returns
+/// `(rows, dim)`.
+fn check_rows(
+    bytes: &[u8],
+    path: &Path,
+    format: &'static str,
+    elem: usize,
+) -> Result<(usize, usize)> {
     let dim = match read_dim(bytes) {
         Some(d) => check_dim(d.into(), path, format, "row 0")?,
-        None if bytes.is_empty() => return Err(Error::format(path, format, "file holds no vectors")),
+        None if bytes.is_empty() => {
+            return Err(Error::format(path, format, "file holds no vectors"))
+        }
         None => {
             return Err(Error::format(
                 path,
                 format,
-                format!("file of {} bytes is too short for a row header", bytes.len()),
+                format!(
+                    "file of {} bytes is too short for a row header",
+                    bytes.len()
+                ),
             ))
         }
     };
-    let row_bytes = 4 + dim * N; // dim <= MAX_DIM, so no overflow.
-    let rows_hint = bytes.len() / row_bytes;
-    let mut data = Vec::with_capacity(rows_hint * dim);
-
+    let row_bytes = 4 + dim * elem; // dim <= MAX_DIM and elem <= 4, so no overflow.
     let mut rest = bytes;
     let mut row = 0usize;
     while !rest.is_empty() {
@@ -69,7 +104,7 @@ fn parse_vecs<T, const N: usize>(
                 ),
             ));
         };
-        if i64::from(d) != dim as i64 {
+        if usize::try_from(d) != Ok(dim) {
             // Say what the row holds, bogus or not, then that it differs from row 0.
             let got = check_dim(d.into(), path, format, &format!("row {row}"))?;
             return Err(Error::format(
@@ -78,7 +113,7 @@ fn parse_vecs<T, const N: usize>(
                 format!("row {row} has dimension {got}, but row 0 has {dim}"),
             ));
         }
-        if rest.len() < row_bytes {
+        let Some(tail) = rest.get(row_bytes..) else {
             return Err(Error::format(
                 path,
                 format,
@@ -87,21 +122,26 @@ fn parse_vecs<T, const N: usize>(
                     rest.len()
                 ),
             ));
-        }
-        let (this, tail) = rest.split_at(row_bytes);
-        data.extend(this[4..].chunks_exact(N).map(|c| {
-            let mut a = [0u8; N];
-            a.copy_from_slice(c);
-            decode(a)
-        }));
+        };
         rest = tail;
         row += 1;
     }
-    Ok(Matrix {
-        rows: row,
-        dim,
-        data,
-    })
+    Ok((row, dim))
+}
+
+/// Decodes little-endian values of `N` bytes into `out` (`out.len() * N == src.len()`). On a
+/// little-endian target that is a plain copy into `out`'s bytes (always aligned: `out` is a
+/// `[T]`); elsewhere each value is decoded by `from_le`.
+fn copy_le<T: Pod, const N: usize>(out: &mut [T], src: &[u8], from_le: fn([u8; N]) -> T) {
+    if cfg!(target_endian = "little") && std::mem::size_of::<T>() == N {
+        bytemuck::cast_slice_mut::<T, u8>(out).copy_from_slice(src);
+    } else {
+        for (o, c) in out.iter_mut().zip(src.chunks_exact(N)) {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            *o = from_le(a);
+        }
+    }
 }
 
 /// The little-endian i32 at the start of `bytes`, if there are four bytes.
@@ -151,7 +191,9 @@ pub fn write_ivecs(path: &Path, rows: &[Vec<u32>]) -> Result<()> {
     }
     // Checked above: every id fits in an i32, so its bits are the i32's.
     write_atomic(path, |w| {
-        write_rows(w, rows.iter().map(Vec::as_slice), |id: u32| id.to_le_bytes())
+        write_rows(w, rows.iter().map(Vec::as_slice), |id: u32| {
+            id.to_le_bytes()
+        })
     })
 }
 

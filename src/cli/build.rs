@@ -1,0 +1,66 @@
+//! `vicinity build`: read vectors, insert them in parallel with a progress bar, save the index.
+//!
+//! Everything that can be wrong with the flags, the output path or the data is checked before
+//! the first insert. Rows go in through `Index::add_batch` in chunks of about 1% so the bar
+//! moves; only the inserting is timed.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use vicinity::io::read_vectors;
+use vicinity::{Index, IndexParams};
+
+use super::report::{delta, progress, rss_bytes, JsonLine};
+use super::setup::{check_values, check_writable, metric, thread_pool};
+use super::BuildArgs;
+
+/// Chunks per build, for the progress bar.
+const CHUNKS: usize = 100;
+
+pub fn run(args: BuildArgs) -> Result<()> {
+    let metric = metric(&args.metric)?;
+    let params = IndexParams::new(metric)
+        .m(args.m)
+        .ef_construction(args.ef_construction)
+        .seed(args.seed);
+    params.validate()?;
+    check_writable(&args.output, "--output")?;
+    let pool = thread_pool(args.threads)?;
+
+    let base = read_vectors(&args.input).context("--input")?;
+    check_values(&base, metric).context("--input")?;
+    let (rows, dim) = (base.rows, base.dim);
+
+    let rss_before = rss_bytes();
+    let index = Index::with_capacity(params, dim, rows)?;
+    let keys: Vec<u64> = (0..rows as u64).collect();
+    let chunk = rows.div_ceil(CHUNKS).max(1);
+    let bar = progress(rows, "building");
+    let start = Instant::now();
+    pool.install(|| -> Result<()> {
+        for (keys, data) in keys.chunks(chunk).zip(base.data.chunks(chunk * dim)) {
+            index.add_batch(keys, data)?;
+            bar.inc(keys.len() as u64);
+        }
+        Ok(())
+    })?;
+    let build_seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let rss_after = rss_bytes();
+
+    index.save(&args.output)?;
+
+    let memory = index.memory_bytes();
+    JsonLine::new()
+        .field("rows", rows)
+        .field("dim", dim)
+        .field("metric", metric.name())
+        .field("m", params.get_m())
+        .field("ef_construction", params.get_ef_construction())
+        .field("threads", pool.current_num_threads())
+        .field("build_seconds", build_seconds)
+        .field("memory_bytes", memory)
+        .field("bytes_per_vector", memory as f64 / rows as f64)
+        .field("rss_delta_bytes", delta(rss_before, rss_after))
+        .print()
+}

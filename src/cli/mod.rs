@@ -1,0 +1,162 @@
+//! The command line's arguments and the dispatch to one file per subcommand.
+//!
+//! | file             | job                                                            |
+//! |------------------|----------------------------------------------------------------|
+//! | `mod.rs`         | the clap argument types, [`run`]                               |
+//! | `setup.rs`       | checks done before the work: metric, thread pool, output path  |
+//! | `report.rs`      | the JSON line on stdout, resident memory, progress bars        |
+//! | `build.rs`       | `vicinity build`: vectors in, index file out                   |
+//! | `search.rs`      | `vicinity search`: queries against an index, speed and recall  |
+//! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force        |
+//! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data            |
+//!
+//! Every subcommand prints one JSON object on one line to stdout; progress goes to stderr.
+//! Values clap cannot judge (a metric name, `--m 1`, `--k 0`) are checked by the subcommand, so
+//! their errors are one line like every other.
+
+mod build;
+mod generate;
+mod groundtruth;
+mod report;
+mod search;
+mod setup;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use vicinity::IndexParams;
+
+/// Approximate nearest-neighbour search with HNSW.
+#[derive(Debug, Parser)]
+#[command(name = "vicinity", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build an index from a file of vectors and save it.
+    Build(BuildArgs),
+    /// Search an index with a file of queries; report speed, and recall against ground truth.
+    Search(SearchArgs),
+    /// Compute the exact nearest neighbours of each query by brute force.
+    Groundtruth(GroundtruthArgs),
+    /// Write seeded, clustered Gaussian vectors (and optionally held-out queries).
+    Generate(GenerateArgs),
+}
+
+/// Help shared by the metric flags.
+const METRIC_HELP: &str = "Distance: l2 (alias euclidean), cosine (alias angular) or ip";
+/// Help shared by the `--threads` flags that default to all cores.
+const THREADS_HELP: &str = "Worker threads [default: all cores; 0 also means all cores]";
+
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// Base vectors: .fvecs, .bvecs or .npy. Row i gets key i.
+    #[arg(long, value_name = "BASE")]
+    input: PathBuf,
+    #[arg(long, help = METRIC_HELP)]
+    metric: String,
+    /// Links per node on the upper layers (layer 0 gets 2M); 2 to 1024.
+    #[arg(long, default_value_t = IndexParams::DEFAULT_M)]
+    m: usize,
+    /// Beam width of the searches that place each new node; at least 1.
+    #[arg(long, default_value_t = IndexParams::DEFAULT_EF_CONSTRUCTION)]
+    ef_construction: usize,
+    #[arg(long, help = THREADS_HELP)]
+    threads: Option<usize>,
+    /// Seed of the level draw.
+    #[arg(long, default_value_t = IndexParams::DEFAULT_SEED)]
+    seed: u64,
+    /// Where to write the index (atomically: a failed build leaves nothing there).
+    #[arg(long, value_name = "INDEX")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The JSON line reports the ef used, max(--ef, --k).\n\
+    --output rows hold the keys found, nearest first; --k larger than the index is an error.")]
+struct SearchArgs {
+    /// An index written by `vicinity build`.
+    #[arg(long, value_name = "INDEX")]
+    index: PathBuf,
+    /// Query vectors: .fvecs, .bvecs or .npy, of the index's dimension.
+    #[arg(long, value_name = "Q")]
+    queries: PathBuf,
+    /// Neighbours per query; at least 1.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Beam width of the search; an ef below k is raised to k.
+    #[arg(long, default_value_t = 64)]
+    ef: usize,
+    /// Worker threads: 1 searches in a plain loop on the main thread, more in parallel
+    /// (0 means all cores).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Write the keys found to this .ivecs file, one row of k per query.
+    #[arg(long, value_name = "IDS.ivecs")]
+    output: Option<PathBuf>,
+    /// Ground truth (.ivecs or .npy, at least k ids per query, one row per query): adds
+    /// recall@k to the report.
+    #[arg(long, value_name = "GT.ivecs")]
+    gt: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct GroundtruthArgs {
+    /// Base vectors: .fvecs, .bvecs or .npy. Ids are row numbers.
+    #[arg(long, value_name = "BASE")]
+    base: PathBuf,
+    /// Query vectors, of the base's dimension.
+    #[arg(long, value_name = "Q")]
+    queries: PathBuf,
+    #[arg(long, help = METRIC_HELP)]
+    metric: String,
+    /// Neighbours per query; 1 to the number of base rows.
+    #[arg(long, default_value_t = 100)]
+    k: usize,
+    #[arg(long, help = THREADS_HELP)]
+    threads: Option<usize>,
+    /// Where to write the ids, nearest first, as .ivecs.
+    #[arg(long, value_name = "GT.ivecs")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Number of base vectors.
+    #[arg(long)]
+    rows: usize,
+    /// Dimension of every vector.
+    #[arg(long)]
+    dim: usize,
+    /// Number of Gaussian clusters the vectors are drawn around.
+    #[arg(long, default_value_t = 32)]
+    clusters: usize,
+    /// Seed: the same seed and sizes give the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// l2 leaves the vectors as drawn; cosine (alias angular) scales each to unit length.
+    #[arg(long, default_value = "l2")]
+    metric: String,
+    /// Where to write the base vectors (.fvecs or .npy).
+    #[arg(long, value_name = "FILE.fvecs")]
+    output: PathBuf,
+    /// Number of held-out queries drawn from the same clusters.
+    #[arg(long, value_name = "NQ", requires = "queries_output")]
+    queries: Option<usize>,
+    /// Where to write the queries (.fvecs or .npy).
+    #[arg(long, value_name = "Q.fvecs", requires = "queries")]
+    queries_output: Option<PathBuf>,
+}
+
+/// Runs the subcommand `cli` names.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Groundtruth(args) => groundtruth::run(args),
+        Command::Generate(args) => generate::run(args),
+    }
+}
