@@ -78,7 +78,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, format: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn format(
+        path: impl Into<PathBuf>,
+        format: &'static str,
+        reason: impl Into<String>,
+    ) -> Self {
         Error::Format {
             path: path.into(),
             format,

@@ -16,11 +16,27 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // `{:#}` joins the context chain with ": "; a message must stay on one line.
-            let message = format!("{e:#}").replace(['\n', '\r'], " ");
             // Nothing more can be done if stderr itself is gone.
-            let _ = writeln!(std::io::stderr().lock(), "vicinity: {message}");
+            let _ = writeln!(std::io::stderr().lock(), "vicinity: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by ": " on one line. A cause whose text its parent already
+/// shows (the library's `Io` error prints its `io::Error` and also returns it as the source) is
+/// left out rather than repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message.replace(['\n', '\r'], " ")
 }

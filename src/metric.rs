@@ -63,7 +63,10 @@ mod tests {
         assert_eq!("Euclidean".parse::<Metric>().unwrap(), Metric::L2);
         assert_eq!("angular".parse::<Metric>().unwrap(), Metric::Cosine);
         assert_eq!("ip".parse::<Metric>().unwrap(), Metric::InnerProduct);
-        assert!(matches!("hamming".parse::<Metric>(), Err(Error::UnknownMetric(_))));
+        assert!(matches!(
+            "hamming".parse::<Metric>(),
+            Err(Error::UnknownMetric(_))
+        ));
     }
 
     #[test]

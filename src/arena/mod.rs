@@ -132,7 +132,10 @@ mod tests {
         for id in 0..10u32 {
             let row = arena.get(id);
             assert_eq!(row.as_ptr() as usize % 64, 0);
-            assert_eq!(&row[..5], &[0., 1., 2., 3., 4.].map(|x: f32| x + (id * 10) as f32));
+            assert_eq!(
+                &row[..5],
+                &[0., 1., 2., 3., 4.].map(|x: f32| x + (id * 10) as f32)
+            );
             assert!(row[5..].iter().all(|&x| x == 0.0));
         }
     }

@@ -93,9 +93,9 @@ pub(crate) struct RowStore<T: ZeroInit> {
 impl<T: ZeroInit> RowStore<T> {
     /// A store of rows of `width` elements with room for `reserve` rows in the first segment.
     pub(crate) fn new(width: usize, reserve: usize) -> Result<Self> {
-        let first_len = width.checked_mul(reserve).ok_or(Error::CapacityExceeded {
-            capacity: reserve,
-        })?;
+        let first_len = width
+            .checked_mul(reserve)
+            .ok_or(Error::CapacityExceeded { capacity: reserve })?;
         Ok(Self {
             width,
             segments: Segments::new(reserve, AlignedBuf::zeroed(first_len)?),
@@ -200,8 +200,15 @@ mod tests {
             }
         }
         for id in 0..n {
-            let got: Vec<u32> = store.row(id).iter().map(|x| x.load(Ordering::Relaxed)).collect();
-            assert_eq!(got, vec![(id * 3) as u32, (id * 3 + 1) as u32, (id * 3 + 2) as u32]);
+            let got: Vec<u32> = store
+                .row(id)
+                .iter()
+                .map(|x| x.load(Ordering::Relaxed))
+                .collect();
+            assert_eq!(
+                got,
+                vec![(id * 3) as u32, (id * 3 + 1) as u32, (id * 3 + 2) as u32]
+            );
         }
     }
 

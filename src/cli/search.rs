@@ -26,7 +26,10 @@ pub fn run(args: SearchArgs) -> Result<()> {
     check_dim(queries.dim, index.dim(), "--queries", "the index")?;
     check_values(&queries, index.metric()).context("--queries")?;
     if k > index.len() {
-        bail!("--k {k} is more than the {} vectors in the index", index.len());
+        bail!(
+            "--k {k} is more than the {} vectors in the index",
+            index.len()
+        );
     }
     let gt = match &args.gt {
         Some(path) => {
@@ -56,7 +59,11 @@ pub fn run(args: SearchArgs) -> Result<()> {
                 .map(|q| index.search(q, k, ef))
                 .collect::<vicinity::Result<Vec<_>>>()
         })?;
-        (found, pool.current_num_threads(), start.elapsed().as_secs_f64())
+        (
+            found,
+            pool.current_num_threads(),
+            start.elapsed().as_secs_f64(),
+        )
     };
 
     let recall = gt.as_ref().map(|gt| recall(&found, gt, k));

@@ -64,7 +64,12 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<()> {
         .write(true)
         .create_new(true)
         .open(&probe)
-        .with_context(|| format!("{flag} {shown}: cannot create a file in {}", folder.display()))?;
+        .with_context(|| {
+            format!(
+                "{flag} {shown}: cannot create a file in {}",
+                folder.display()
+            )
+        })?;
     // The probe is empty and ours; failing to remove it does not make the output unwritable.
     let _ = std::fs::remove_file(&probe);
     Ok(())

@@ -7,17 +7,10 @@ use crate::space::Space;
 impl Graph {
     /// Links node `id` (vector already in `space`, storage from `prepare_node`) into the graph.
     ///
-    /// `nodes` bounds the ids in the graph. Only this node's lock and, one at a time, each new
+    /// Only this node's lock and, one at a time, each new
     /// neighbour's lock are taken; the entry lock is held for the whole insert only when the node
     /// raises the top level, so the entry point and top level change together.
-    pub(crate) fn insert(
-        &self,
-        space: &Space,
-        id: u32,
-        level: usize,
-        nodes: usize,
-        scratch: &mut Scratch,
-    ) {
+    pub(crate) fn insert(&self, space: &Space, id: u32, level: usize, scratch: &mut Scratch) {
         let query = space.vectors.get(id);
 
         let mut raises_top = None;
@@ -62,7 +55,6 @@ impl Graph {
                 &entries,
                 self.config.ef_construction,
                 layer,
-                nodes,
                 scratch,
             );
             found.clear();
@@ -70,10 +62,7 @@ impl Graph {
             found.sort_unstable();
 
             select_neighbours(space, &found, self.config.m, &mut chosen);
-            {
-                let _own = self.nodes.get(id as usize).lock.lock();
-                self.links(id, layer).set(chosen.iter().map(|c| c.id));
-            }
+            self.set_own_links(space, id, layer, &chosen, scratch);
             for &neighbour in &chosen {
                 self.link_back(space, neighbour, id, layer, scratch);
             }
@@ -86,6 +75,38 @@ impl Graph {
         if raises_top.is_some() {
             self.set_entry(id, level);
         }
+    }
+
+    /// Sets the new node's links on `layer`. Another thread may already have linked back to it
+    /// (having met it on a higher layer): such links are merged in, not overwritten.
+    fn set_own_links(
+        &self,
+        space: &Space,
+        id: u32,
+        layer: usize,
+        chosen: &[Candidate],
+        scratch: &mut Scratch,
+    ) {
+        let _own = self.nodes.get(id as usize).lock.lock();
+        let links = self.links(id, layer);
+        if links.len() == 0 {
+            links.set(chosen.iter().map(|c| c.id));
+            return;
+        }
+        let merged = &mut scratch.pruned;
+        merged.clear();
+        merged.extend_from_slice(chosen);
+        for other in links.iter() {
+            if !chosen.iter().any(|c| c.id == other) {
+                merged.push(Candidate {
+                    distance: space.between(id, other),
+                    id: other,
+                });
+            }
+        }
+        merged.sort_unstable();
+        select_neighbours(space, merged, self.cap(layer), &mut scratch.pruned_out);
+        links.set(scratch.pruned_out.iter().map(|c| c.id));
     }
 
     /// Adds the link `neighbour -> id` on `layer`; when `neighbour`'s list is full, re-selects

@@ -250,8 +250,14 @@ mod tests {
         // P(level >= l) = M^-l: about 1/16 of nodes reach layer 1 and 1/256 layer 2.
         let above0 = (n as usize - counts[0]) as f64 / n as f64;
         let above1 = (n as usize - counts[0] - counts[1]) as f64 / n as f64;
-        assert!((above0 - 1.0 / 16.0).abs() < 0.005, "P(level>=1) = {above0}");
-        assert!((above1 - 1.0 / 256.0).abs() < 0.001, "P(level>=2) = {above1}");
+        assert!(
+            (above0 - 1.0 / 16.0).abs() < 0.005,
+            "P(level>=1) = {above0}"
+        );
+        assert!(
+            (above1 - 1.0 / 256.0).abs() < 0.001,
+            "P(level>=2) = {above1}"
+        );
     }
 
     #[test]

@@ -40,12 +40,19 @@ impl Graph {
         };
         let mut reached = vec![false; nodes];
         self.mark_reachable(entry, &mut reached, &mut Vec::new());
-        (0..nodes as u32).filter(|&id| !reached[id as usize]).collect()
+        (0..nodes as u32)
+            .filter(|&id| !reached[id as usize])
+            .collect()
     }
 
     /// Links every unreachable node among `0..nodes` (all fully inserted) from a reachable
     /// neighbour. Returns the number of links added.
-    pub(crate) fn repair_reachability(&self, space: &Space, nodes: usize, scratch: &mut Scratch) -> usize {
+    pub(crate) fn repair_reachability(
+        &self,
+        space: &Space,
+        nodes: usize,
+        scratch: &mut Scratch,
+    ) -> usize {
         let Some((entry, top)) = self.entry() else {
             return 0;
         };
@@ -69,10 +76,22 @@ impl Graph {
                 for layer in (1..=top).rev() {
                     nearest = self.greedy_closest(space, query, nearest, layer);
                 }
-                self.search_layer(space, query, &[nearest], self.config.ef_construction, 0, nodes, scratch);
+                self.search_layer(
+                    space,
+                    query,
+                    &[nearest],
+                    self.config.ef_construction,
+                    0,
+                    scratch,
+                );
                 let found = &mut scratch.found;
                 found.clear();
-                found.extend(scratch.results.drain().filter(|c| c.id != orphan && reached[c.id as usize]));
+                found.extend(
+                    scratch
+                        .results
+                        .drain()
+                        .filter(|c| c.id != orphan && reached[c.id as usize]),
+                );
                 found.sort_unstable();
                 let Some(&closest) = found.first() else {
                     continue;

@@ -34,8 +34,6 @@ impl Graph {
 
     /// The paper's SEARCH-LAYER (Algorithm 2): beam search of width `ef` on `layer` from
     /// `entries`. Leaves the best `ef` nodes found in `scratch.results`.
-    ///
-    /// `nodes` bounds the ids in the graph (sizes the visited set).
     pub(crate) fn search_layer(
         &self,
         space: &Space,
@@ -43,7 +41,6 @@ impl Graph {
         entries: &[Candidate],
         ef: usize,
         layer: usize,
-        nodes: usize,
         scratch: &mut Scratch,
     ) {
         let Scratch {
@@ -53,7 +50,7 @@ impl Graph {
             neighbours,
             ..
         } = scratch;
-        visited.reset(nodes);
+        visited.reset();
         candidates.clear();
         results.clear();
         for &e in entries {

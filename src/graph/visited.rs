@@ -26,11 +26,8 @@ impl VisitedSet {
         }
     }
 
-    /// Starts a new search over ids `0..nodes`.
-    pub(crate) fn reset(&mut self, nodes: usize) {
-        if self.tags.len() < nodes {
-            self.tags.resize(nodes, 0);
-        }
+    /// Starts a new search. (The tag array grows as ids are met.)
+    pub(crate) fn reset(&mut self) {
         self.current = self.current.wrapping_add(1);
         if self.current == 0 {
             self.tags.fill(0);
@@ -43,7 +40,7 @@ impl VisitedSet {
     pub(crate) fn insert(&mut self, id: u32) -> bool {
         let id = id as usize;
         if id >= self.tags.len() {
-            // A node added by another thread after this search started.
+            // First search on a bigger graph (or a node added since this search started).
             self.tags.resize((id + 1).next_power_of_two(), 0);
         }
         let tag = &mut self.tags[id];
@@ -95,7 +92,7 @@ pub(crate) struct Workspace {
 /// A pool of scratch states so that no search allocates once warm.
 pub(crate) struct ScratchPool {
     stride: usize,
-    free: Mutex<Vec<Box<Workspace>>>,
+    free: Mutex<Vec<Workspace>>,
 }
 
 impl ScratchPool {
@@ -109,14 +106,14 @@ impl ScratchPool {
     pub(crate) fn get(&self) -> Result<PooledScratch<'_>> {
         let scratch = match self.free.lock().pop() {
             Some(s) => s,
-            None => Box::new(Workspace {
+            None => Workspace {
                 query: PaddedQuery::new(self.stride)?,
                 scratch: Scratch::new(),
-            }),
+            },
         };
         Ok(PooledScratch {
             pool: self,
-            scratch: Some(scratch),
+            inner: Some(scratch),
         })
     }
 }
@@ -124,27 +121,29 @@ impl ScratchPool {
 /// A scratch state on loan; goes back to the pool when dropped.
 pub(crate) struct PooledScratch<'a> {
     pool: &'a ScratchPool,
-    scratch: Option<Box<Workspace>>,
+    inner: Option<Workspace>,
 }
 
 impl Deref for PooledScratch<'_> {
     type Target = Workspace;
     fn deref(&self) -> &Workspace {
-        self.scratch.as_deref().unwrap_or_else(|| unreachable!("taken only in drop"))
+        self.inner
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only in drop"))
     }
 }
 
 impl DerefMut for PooledScratch<'_> {
     fn deref_mut(&mut self) -> &mut Workspace {
-        self.scratch
-            .as_deref_mut()
+        self.inner
+            .as_mut()
             .unwrap_or_else(|| unreachable!("taken only in drop"))
     }
 }
 
 impl Drop for PooledScratch<'_> {
     fn drop(&mut self) {
-        if let Some(s) = self.scratch.take() {
+        if let Some(s) = self.inner.take() {
             self.pool.free.lock().push(s);
         }
     }
@@ -158,7 +157,7 @@ mod tests {
     fn visited_forgets_between_searches_and_survives_wraparound() {
         let mut v = VisitedSet::new();
         for round in 0..70_000u32 {
-            v.reset(8);
+            v.reset();
             assert!(v.insert(round % 8), "round {round}");
             assert!(!v.insert(round % 8));
         }
@@ -167,7 +166,7 @@ mod tests {
     #[test]
     fn visited_grows_for_new_ids() {
         let mut v = VisitedSet::new();
-        v.reset(2);
+        v.reset();
         assert!(v.insert(1000));
         assert!(!v.insert(1000));
     }
@@ -175,11 +174,16 @@ mod tests {
     #[test]
     fn pool_reuses_scratch() {
         let pool = ScratchPool::new(16);
-        let p = {
-            let s = pool.get().unwrap();
-            &*s as *const Workspace
-        };
+        {
+            let mut s = pool.get().unwrap();
+            s.scratch.neighbours.reserve(1000);
+        }
+        assert_eq!(pool.free.lock().len(), 1);
         let s = pool.get().unwrap();
-        assert_eq!(&*s as *const Workspace, p);
+        assert!(
+            s.scratch.neighbours.capacity() >= 1000,
+            "a fresh scratch was made"
+        );
+        assert_eq!(pool.free.lock().len(), 0);
     }
 }

@@ -13,13 +13,21 @@ use crate::space::Space;
 use crate::Neighbor;
 
 /// The `k` nodes among `ids` nearest to `query` (padded, normalised for cosine), ascending.
-pub(crate) fn top_k(space: &Space, query: &[f32], ids: impl Iterator<Item = u32>, k: usize) -> Vec<Candidate> {
+pub(crate) fn top_k(
+    space: &Space,
+    query: &[f32],
+    ids: impl Iterator<Item = u32>,
+    k: usize,
+) -> Vec<Candidate> {
     let mut best = BinaryHeap::with_capacity(k + 1);
     for id in ids {
         let distance = space.to_node(query, id);
         if best.len() < k {
             best.push(Candidate { distance, id });
-        } else if best.peek().is_some_and(|w: &Candidate| distance < w.distance) {
+        } else if best
+            .peek()
+            .is_some_and(|w: &Candidate| distance < w.distance)
+        {
             best.pop();
             best.push(Candidate { distance, id });
         }
@@ -28,7 +36,11 @@ pub(crate) fn top_k(space: &Space, query: &[f32], ids: impl Iterator<Item = u32>
 }
 
 /// Copies `query` into `buf`, normalising it under cosine.
-pub(crate) fn prepare_query<'a>(buf: &'a mut PaddedQuery, query: &[f32], metric: Metric) -> &'a [f32] {
+pub(crate) fn prepare_query<'a>(
+    buf: &'a mut PaddedQuery,
+    query: &[f32],
+    metric: Metric,
+) -> &'a [f32] {
     let q = buf.load(query);
     if metric == Metric::Cosine {
         crate::distance::scalar::normalize(q);
@@ -50,7 +62,9 @@ impl FlatIndex {
     pub fn new(metric: Metric, dim: usize, data: &[f32]) -> Result<Self> {
         let rows = check_matrix(data, dim, metric, 0)?;
         if rows > u32::MAX as usize {
-            return Err(Error::CapacityExceeded { capacity: u32::MAX as usize });
+            return Err(Error::CapacityExceeded {
+                capacity: u32::MAX as usize,
+            });
         }
         let arena = VectorArena::new(dim, rows)?;
         let mut buf = PaddedQuery::new(arena.stride())?;

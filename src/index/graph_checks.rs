@@ -11,7 +11,10 @@ fn clustered(n: usize, dim: usize, seed: u64) -> Vec<f32> {
         .flat_map(|_| {
             let c = rng.gen_range(0..32);
             let centre = centres[c * dim..(c + 1) * dim].to_vec();
-            centre.into_iter().map(|x| x + rng.gen_range(-1.0f32..1.0)).collect::<Vec<_>>()
+            centre
+                .into_iter()
+                .map(|x| x + rng.gen_range(-1.0f32..1.0))
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -26,11 +29,21 @@ fn check_invariants(index: &Index) {
         assert!(level <= top, "node {id} above the top level");
         for layer in 0..=level {
             let links: Vec<u32> = graph.links(id, layer).iter().collect();
-            assert!(links.len() <= graph.cap(layer), "node {id} layer {layer}: {} links", links.len());
-            assert!(!links.contains(&id), "node {id} links to itself on layer {layer}");
+            assert!(
+                links.len() <= graph.cap(layer),
+                "node {id} layer {layer}: {} links",
+                links.len()
+            );
+            assert!(
+                !links.contains(&id),
+                "node {id} links to itself on layer {layer}"
+            );
             for &l in &links {
                 assert!((l as usize) < n, "node {id} links to unknown {l}");
-                assert!(graph.level_of(l) >= layer, "node {id} links to {l} below its level");
+                assert!(
+                    graph.level_of(l) >= layer,
+                    "node {id} links to {l} below its level"
+                );
             }
             let mut dedup = links.clone();
             dedup.sort_unstable();
@@ -53,12 +66,19 @@ fn check_invariants(index: &Index) {
     }
     let unreachable = seen.iter().filter(|s| !**s).count();
     assert_eq!(graph.unreachable(n).len(), unreachable);
-    assert_eq!(unreachable, 0, "{unreachable} of {n} nodes unreachable on layer 0");
+    assert_eq!(
+        unreachable, 0,
+        "{unreachable} of {n} nodes unreachable on layer 0"
+    );
 }
 
 #[test]
 fn built_graphs_keep_their_invariants() {
-    for (metric, m) in [(Metric::L2, 8), (Metric::Cosine, 16), (Metric::InnerProduct, 4)] {
+    for (metric, m) in [
+        (Metric::L2, 8),
+        (Metric::Cosine, 16),
+        (Metric::InnerProduct, 4),
+    ] {
         let dim = 24;
         let data = clustered(4000, dim, 11);
         let params = IndexParams::new(metric).m(m).ef_construction(64);

@@ -70,7 +70,9 @@ impl Index {
             });
         }
         if capacity > MAX_NODES {
-            return Err(Error::CapacityExceeded { capacity: MAX_NODES });
+            return Err(Error::CapacityExceeded {
+                capacity: MAX_NODES,
+            });
         }
         let vectors = VectorArena::new(dim, capacity)?;
         let pool = ScratchPool::new(vectors.stride());
@@ -98,7 +100,9 @@ impl Index {
         params.validate()?;
         let rows = check_matrix(data, dim, params.metric(), 0)?;
         if rows == 0 {
-            return Err(Error::Empty { what: "no vectors to build from" });
+            return Err(Error::Empty {
+                what: "no vectors to build from",
+            });
         }
         let index = Self::with_capacity(params, dim, rows)?;
         let keys: Vec<u64> = (0..rows as u64).collect();
@@ -150,7 +154,9 @@ impl Index {
         let id = self.allocated.fetch_add(1, Ordering::Relaxed);
         if id >= MAX_NODES {
             self.allocated.fetch_sub(1, Ordering::Relaxed);
-            return Err(Error::CapacityExceeded { capacity: MAX_NODES });
+            return Err(Error::CapacityExceeded {
+                capacity: MAX_NODES,
+            });
         }
         let id32 = id as u32;
         let level = self.graph.draw_level(id32);
@@ -167,9 +173,8 @@ impl Index {
         let slot = self.slots.get(id);
         slot.key.store(key, Ordering::Relaxed);
 
-        let bound = self.allocated.load(Ordering::Relaxed);
         self.graph
-            .insert(&self.space, id32, level, bound, &mut work.scratch);
+            .insert(&self.space, id32, level, &mut work.scratch);
         slot.ready.store(true, Ordering::Release);
         self.ready.fetch_add(1, Ordering::Release);
         Ok(())
@@ -196,9 +201,8 @@ impl Index {
         for layer in (1..=top).rev() {
             nearest = self.graph.greedy_closest(&self.space, q, nearest, layer);
         }
-        let bound = self.allocated.load(Ordering::Relaxed);
         self.graph
-            .search_layer(&self.space, q, &[nearest], ef, 0, bound, &mut work.scratch);
+            .search_layer(&self.space, q, &[nearest], ef, 0, &mut work.scratch);
         let found = &mut work.scratch.found;
         found.clear();
         found.extend(work.scratch.results.drain());
@@ -271,7 +275,9 @@ impl Index {
     /// Bytes allocated for vectors, links and per-node state.
     pub fn memory_bytes(&self) -> usize {
         self.space.vectors.allocated_bytes()
-            + self.graph.allocated_bytes(self.allocated.load(Ordering::Acquire))
+            + self
+                .graph
+                .allocated_bytes(self.allocated.load(Ordering::Acquire))
             + self.slots.allocated_bytes()
     }
 }

@@ -114,12 +114,21 @@ mod tests {
     fn bad_values_are_refused() {
         for m in [0, 1, 5000] {
             let err = IndexParams::new(Metric::L2).m(m).validate().unwrap_err();
-            assert!(matches!(err, Error::InvalidParameter { name: "m", .. }), "{err}");
+            assert!(
+                matches!(err, Error::InvalidParameter { name: "m", .. }),
+                "{err}"
+            );
         }
         let err = IndexParams::new(Metric::L2)
             .ef_construction(0)
             .validate()
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidParameter { name: "ef_construction", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidParameter {
+                name: "ef_construction",
+                ..
+            }
+        ));
     }
 }

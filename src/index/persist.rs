@@ -52,7 +52,12 @@ impl Index {
         let dim = self.dim();
         write_atomic(path, |w| {
             w.write_all(MAGIC)?;
-            for x in [VERSION, ENDIAN_MARKER, dim as u32, metric_code(self.metric())] {
+            for x in [
+                VERSION,
+                ENDIAN_MARKER,
+                dim as u32,
+                metric_code(self.metric()),
+            ] {
                 w.write_all(&x.to_le_bytes())?;
             }
             w.write_all(&(self.params.get_m() as u32).to_le_bytes())?;
@@ -87,7 +92,11 @@ impl Index {
     pub fn load(path: impl AsRef<Path>) -> Result<Index> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let mut r = Reader { bytes: &bytes, pos: 0, path };
+        let mut r = Reader {
+            bytes: &bytes,
+            pos: 0,
+            path,
+        };
         if r.take(8)? != MAGIC {
             return Err(r.bad("not a vicinity index (wrong magic)"));
         }
@@ -100,7 +109,9 @@ impl Index {
             return Err(r.bad("bad endianness marker"));
         }
         if version != VERSION {
-            return Err(r.bad(format!("format version {version}, this build reads {VERSION}")));
+            return Err(r.bad(format!(
+                "format version {version}, this build reads {VERSION}"
+            )));
         }
         let dim = r.u32()? as usize;
         let metric = match r.u32()? {
@@ -173,7 +184,11 @@ impl Index {
         }
         for id in 0..nodes as u32 {
             for layer in 1..=graph.level_of(id) {
-                if graph.links(id, layer).iter().any(|l| graph.level_of(l) < layer) {
+                if graph
+                    .links(id, layer)
+                    .iter()
+                    .any(|l| graph.level_of(l) < layer)
+                {
                     return Err(r.bad(format!("node {id} links below its target's level")));
                 }
             }

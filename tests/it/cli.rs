@@ -1,1 +1,546 @@
-// CLI end-to-end tests (being written)
+//! The `vicinity` binary driven end to end: generate → groundtruth → build → search, metric
+//! aliases, and every bad input failing with one line on stderr, exit status 1 and no panic.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use vicinity::io::read_ivecs;
+
+/// A piece of a command line: text is split at whitespace, a path stays one argument.
+trait Arg {
+    fn push_to(&self, args: &mut Vec<OsString>);
+}
+
+impl Arg for &str {
+    fn push_to(&self, args: &mut Vec<OsString>) {
+        args.extend(self.split_whitespace().map(OsString::from));
+    }
+}
+
+impl Arg for String {
+    fn push_to(&self, args: &mut Vec<OsString>) {
+        self.as_str().push_to(args);
+    }
+}
+
+impl Arg for PathBuf {
+    fn push_to(&self, args: &mut Vec<OsString>) {
+        args.push(self.into());
+    }
+}
+
+/// Runs the binary with the arguments `parts` spell.
+fn vicinity(parts: &[&dyn Arg]) -> Output {
+    let mut args = Vec::new();
+    parts.iter().for_each(|a| a.push_to(&mut args));
+    Command::new(env!("CARGO_BIN_EXE_vicinity"))
+        .args(args)
+        .output()
+        .expect("the vicinity binary runs")
+}
+
+/// Runs a command that must succeed and returns its one JSON line.
+fn ok(parts: &[&dyn Arg]) -> Value {
+    let out = vicinity(parts);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "failed: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout is one JSON line: {stdout}");
+    serde_json::from_str(lines[0]).expect("stdout is JSON")
+}
+
+/// Runs a command that must fail with exit status 1 and a one-line message on stderr that
+/// contains `expected`; returns the message.
+fn fails(parts: &[&dyn Arg], expected: &str) -> String {
+    let out = vicinity(parts);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout on error");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let line = stderr.trim_end_matches('\n');
+    assert!(!line.contains('\n'), "one line: {stderr}");
+    assert!(line.starts_with("vicinity: "), "prefixed: {stderr}");
+    assert!(
+        line.contains(expected),
+        "{line:?} should mention {expected:?}"
+    );
+    line.to_string()
+}
+
+/// A data set with its ground truth and index in a fresh folder.
+struct Fixture {
+    dir: TempDir,
+    base: PathBuf,
+    queries: PathBuf,
+    gt: PathBuf,
+    index: PathBuf,
+}
+
+impl Fixture {
+    /// `rows` x `dim` clustered vectors, 50 queries, ground truth for k = 10, an index (M 16).
+    fn new(rows: usize, dim: usize, metric: &str, seed: u64) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let at = |name: &str| dir.path().join(name);
+        let (base, queries) = (at("base.fvecs"), at("queries.fvecs"));
+        let (gt, index) = (at("gt.ivecs"), at("index.vicinity"));
+        let sizes = format!("--rows {rows} --dim {dim} --clusters 16 --seed {seed}");
+        ok(&[
+            &"generate",
+            &sizes,
+            &"--metric",
+            &metric,
+            &"--output",
+            &base,
+            &"--queries 50",
+            &"--queries-output",
+            &queries,
+        ]);
+        ok(&[
+            &"groundtruth --base",
+            &base,
+            &"--queries",
+            &queries,
+            &"--metric",
+            &metric,
+            &"--k 10 --output",
+            &gt,
+        ]);
+        ok(&[
+            &"build --input",
+            &base,
+            &"--metric",
+            &metric,
+            &"--output",
+            &index,
+        ]);
+        Fixture {
+            dir,
+            base,
+            queries,
+            gt,
+            index,
+        }
+    }
+
+    /// 400 x 8, L2.
+    fn small() -> Self {
+        Self::new(400, 8, "l2", 3)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `rows` as an `.fvecs` file by hand.
+    fn write_fvecs(&self, name: &str, rows: &[Vec<f32>]) -> PathBuf {
+        let mut bytes = Vec::new();
+        for row in rows {
+            bytes.extend_from_slice(&(row.len() as i32).to_le_bytes());
+            for x in row {
+                bytes.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        let path = self.path(name);
+        std::fs::write(&path, bytes).expect("write fvecs");
+        path
+    }
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn generate_groundtruth_build_search_reaches_recall() {
+    let (rows, dim, seed) = (3000, 16, 7);
+    println!("seed {seed}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let at = |name: &str| dir.path().join(name);
+    let (base, queries, gt) = (at("base.fvecs"), at("queries.fvecs"), at("gt.ivecs"));
+    let (index, ids) = (at("index.vicinity"), at("ids.ivecs"));
+
+    let generated = ok(&[
+        &format!("generate --rows {rows} --dim {dim} --clusters 16 --seed {seed} --output"),
+        &base,
+        &"--queries 100 --queries-output",
+        &queries,
+    ]);
+    assert_eq!(generated["rows"], rows);
+    let truth = ok(&[
+        &"groundtruth --base",
+        &base,
+        &"--queries",
+        &queries,
+        &"--metric l2 --k 10 --threads 2",
+        &"--output",
+        &gt,
+    ]);
+    assert_eq!(truth["queries"], 100);
+    let built = ok(&[
+        &"build --input",
+        &base,
+        &"--metric l2 --m 16 --ef-construction 200 --threads 2",
+        &"--seed 11 --output",
+        &index,
+    ]);
+    assert_eq!(built["rows"], rows);
+    assert_eq!(built["dim"], dim);
+    assert_eq!(built["metric"], "l2");
+    assert_eq!(built["m"], 16);
+    assert_eq!(built["ef_construction"], 200);
+    assert_eq!(built["threads"], 2);
+    assert!(built["build_seconds"].as_f64().expect("build_seconds") > 0.0);
+    let per_vector = built["bytes_per_vector"]
+        .as_f64()
+        .expect("bytes_per_vector");
+    assert!(
+        per_vector > (dim * 4) as f64,
+        "{per_vector} bytes per vector"
+    );
+    assert!(index.is_file());
+
+    let found = ok(&[
+        &"search --index",
+        &index,
+        &"--queries",
+        &queries,
+        &"--k 10 --ef 64 --gt",
+        &gt,
+        &"--output",
+        &ids,
+    ]);
+    let recall = found["recall"].as_f64().expect("recall with --gt");
+    assert!(
+        recall >= 0.9,
+        "recall@10 at ef 64 is {recall} (seed {seed})"
+    );
+    assert!(found["qps"].as_f64().expect("qps") > 0.0);
+    assert_eq!(found["queries"], 100);
+    assert_eq!(found["ef"], 64);
+    assert_eq!(found["threads"], 1);
+
+    let ids = read_ivecs(&ids).expect("ids file");
+    assert_eq!((ids.rows, ids.dim), (100, 10));
+    assert!(ids.data.iter().all(|&id| (0..rows).contains(&id)));
+
+    // A parallel search finds the same neighbours.
+    let parallel = ok(&[
+        &"search --index",
+        &index,
+        &"--queries",
+        &queries,
+        &"--k 10 --ef 64 --threads 2 --gt",
+        &gt,
+    ]);
+    assert_eq!(parallel["recall"], found["recall"]);
+    assert_eq!(parallel["threads"], 2);
+}
+
+#[test]
+fn metric_aliases_are_accepted() {
+    let data = Fixture::new(1000, 12, "angular", 5);
+    let (base, queries, gt) = (&data.base, &data.queries, &data.gt);
+    let found = ok(&[
+        &"search --index",
+        &data.index,
+        &"--queries",
+        queries,
+        &"--gt",
+        gt,
+    ]);
+    let recall = found["recall"].as_f64().expect("recall");
+    assert!(recall >= 0.9, "cosine recall@10 is {recall} (seed 5)");
+    for (alias, name) in [("angular", "cosine"), ("euclidean", "l2"), ("IP", "ip")] {
+        let out = data.path(&format!("{alias}.vicinity"));
+        let built = ok(&[
+            &"build --input",
+            base,
+            &"--metric",
+            &alias,
+            &"--output",
+            &out,
+        ]);
+        assert_eq!(built["metric"], name, "{alias}");
+    }
+}
+
+#[test]
+fn ef_below_k_is_raised_to_k_and_documented() {
+    let data = Fixture::small();
+    let found = ok(&[
+        &"search --index",
+        &data.index,
+        &"--queries",
+        &data.queries,
+        &"--k 10 --ef 2",
+    ]);
+    assert_eq!(found["ef"], 10);
+    assert_eq!(found["recall"], Value::Null);
+    let help = vicinity(&[&"search --help"]);
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("raised to k"));
+}
+
+#[test]
+fn missing_input_file_is_named_once() {
+    let data = Fixture::small();
+    let (missing, out) = (data.path("nope.fvecs"), data.path("out.vicinity"));
+    let line = fails(
+        &[&"build --input", &missing, &"--metric l2 --output", &out],
+        "nope.fvecs",
+    );
+    assert_eq!(
+        line.matches("os error").count(),
+        1,
+        "cause repeated: {line}"
+    );
+    fails(
+        &[&"search --index", &data.index, &"--queries", &missing],
+        "nope.fvecs",
+    );
+}
+
+#[test]
+fn unknown_metric_is_refused() {
+    let data = Fixture::small();
+    let out = data.path("out.vicinity");
+    fails(
+        &[
+            &"build --input",
+            &data.base,
+            &"--metric hamming --output",
+            &out,
+        ],
+        "unknown metric \"hamming\"",
+    );
+    fails(
+        &[
+            &"groundtruth --base",
+            &data.base,
+            &"--queries",
+            &data.queries,
+            &"--metric manhattan --output",
+            &data.path("gt2.ivecs"),
+        ],
+        "unknown metric \"manhattan\"",
+    );
+}
+
+#[test]
+fn m_below_two_is_refused() {
+    let data = Fixture::small();
+    let out = data.path("out.vicinity");
+    fails(
+        &[
+            &"build --input",
+            &data.base,
+            &"--metric l2 --m 1 --output",
+            &out,
+        ],
+        "invalid parameter m",
+    );
+}
+
+#[test]
+fn k_zero_is_refused() {
+    let data = Fixture::small();
+    fails(
+        &[
+            &"search --index",
+            &data.index,
+            &"--queries",
+            &data.queries,
+            &"--k 0",
+        ],
+        "invalid parameter k",
+    );
+    fails(
+        &[
+            &"groundtruth --base",
+            &data.base,
+            &"--queries",
+            &data.queries,
+            &"--metric l2 --k 0 --output",
+            &data.path("gt0.ivecs"),
+        ],
+        "invalid parameter k",
+    );
+}
+
+#[test]
+fn k_above_the_data_is_refused() {
+    let data = Fixture::small();
+    fails(
+        &[
+            &"groundtruth --base",
+            &data.queries,
+            &"--queries",
+            &data.queries,
+            &"--metric l2 --k 51 --output",
+            &data.path("gt51.ivecs"),
+        ],
+        "--k 51 is more than the 50 rows of --base",
+    );
+}
+
+#[test]
+fn queries_of_the_wrong_dimension_are_refused() {
+    let data = Fixture::small();
+    let wrong = data.write_fvecs("wrong.fvecs", &[vec![0.5; 5], vec![1.5; 5]]);
+    fails(
+        &[&"search --index", &data.index, &"--queries", &wrong],
+        "--queries has dimension 5, but the index has dimension 8",
+    );
+    fails(
+        &[
+            &"groundtruth --base",
+            &data.base,
+            &"--queries",
+            &wrong,
+            &"--metric l2 --k 1",
+            &"--output",
+            &data.path("gtw.ivecs"),
+        ],
+        "--queries has dimension 5, but --base has dimension 8",
+    );
+}
+
+#[test]
+fn nan_in_base_is_refused() {
+    let data = Fixture::small();
+    let rows = [vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, f32::NAN]];
+    let nan = data.write_fvecs("nan.fvecs", &rows);
+    let out = data.path("nan.vicinity");
+    fails(
+        &[&"build --input", &nan, &"--metric l2 --output", &out],
+        "vector 2 has a non-finite value at component 1",
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn empty_base_file_is_refused() {
+    let data = Fixture::small();
+    let empty = data.write_fvecs("empty.fvecs", &[]);
+    let out = data.path("empty.vicinity");
+    fails(
+        &[&"build --input", &empty, &"--metric l2 --output", &out],
+        "no vectors",
+    );
+}
+
+#[test]
+fn truncated_fvecs_is_refused() {
+    let data = Fixture::small();
+    let bytes = std::fs::read(&data.base).expect("base");
+    let cut = data.path("cut.fvecs");
+    std::fs::write(&cut, &bytes[..bytes.len() - 3]).expect("write");
+    let out = data.path("cut.vicinity");
+    fails(
+        &[&"build --input", &cut, &"--metric l2 --output", &out],
+        "truncated row 399",
+    );
+}
+
+#[test]
+fn output_in_a_missing_directory_fails_and_creates_nothing() {
+    let data = Fixture::small();
+    let before = names_in(data.dir.path());
+    let missing = data.path("missing");
+    fails(
+        &[
+            &"build --input",
+            &data.base,
+            &"--metric l2 --output",
+            &missing.join("index.vicinity"),
+        ],
+        "does not exist",
+    );
+    fails(
+        &[
+            &"groundtruth --base",
+            &data.base,
+            &"--queries",
+            &data.queries,
+            &"--metric l2 --k 5 --output",
+            &missing.join("gt.ivecs"),
+        ],
+        "does not exist",
+    );
+    fails(
+        &[
+            &"search --index",
+            &data.index,
+            &"--queries",
+            &data.queries,
+            &"--output",
+            &missing.join("ids.ivecs"),
+        ],
+        "does not exist",
+    );
+    fails(
+        &[
+            &"generate --rows 10 --dim 2 --output",
+            &missing.join("x.fvecs"),
+        ],
+        "does not exist",
+    );
+    assert!(!missing.exists());
+    assert_eq!(names_in(data.dir.path()), before, "no file left behind");
+}
+
+#[test]
+fn ground_truth_of_the_wrong_shape_is_refused() {
+    let data = Fixture::small();
+    fails(
+        &[
+            &"search --index",
+            &data.index,
+            &"--queries",
+            &data.queries,
+            &"--k 20 --gt",
+            &data.gt,
+        ],
+        "--gt has 10 ids per query, fewer than --k 20",
+    );
+    // Ground truth for two other queries, against 50.
+    let two = data.write_fvecs("two.fvecs", &[vec![0.0; 8], vec![1.0; 8]]);
+    let two_gt = data.path("two.ivecs");
+    ok(&[
+        &"groundtruth --base",
+        &data.base,
+        &"--queries",
+        &two,
+        &"--metric l2 --k 10 --output",
+        &two_gt,
+    ]);
+    fails(
+        &[
+            &"search --index",
+            &data.index,
+            &"--queries",
+            &data.queries,
+            &"--gt",
+            &two_gt,
+        ],
+        "--gt has 2 rows but --queries has 50",
+    );
+}
+
+#[test]
+fn a_file_that_is_not_an_index_is_refused() {
+    let data = Fixture::small();
+    fails(
+        &[&"search --index", &data.base, &"--queries", &data.queries],
+        "not a vicinity index",
+    );
+}

@@ -14,7 +14,9 @@ fn searches_during_adds_are_valid_and_recall_holds_after() {
     // Seed the index so searches have something to find from the start.
     let first = 1_000;
     let keys: Vec<u64> = (0..rows as u64).collect();
-    index.add_batch(&keys[..first], &base[..first * dim]).unwrap();
+    index
+        .add_batch(&keys[..first], &base[..first * dim])
+        .unwrap();
 
     let done = AtomicBool::new(false);
     let searches = std::thread::scope(|s| {
@@ -49,12 +51,19 @@ fn searches_during_adds_are_valid_and_recall_holds_after() {
                 .unwrap();
         }
         done.store(true, Ordering::Release);
-        searchers.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+        searchers
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum::<usize>()
     });
     assert!(searches > 0);
     assert_eq!(index.len(), rows);
     let r = recall_at(&index, base, queries, 10, 100);
-    assert!(r >= 0.95, "recall after concurrent adds {r} (seed {})", SEED + 7);
+    assert!(
+        r >= 0.95,
+        "recall after concurrent adds {r} (seed {})",
+        SEED + 7
+    );
 }
 
 #[test]

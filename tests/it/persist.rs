@@ -24,7 +24,9 @@ fn saved_index_answers_identically_and_takes_more_adds() {
         assert_eq!(loaded.len(), rows);
         if metric != Metric::InnerProduct {
             // (Under inner product a longer vector can beat the query's own copy.)
-            let hit = loaded.search(&base[2_500 * dim..2_501 * dim], 1, 50).unwrap();
+            let hit = loaded
+                .search(&base[2_500 * dim..2_501 * dim], 1, 50)
+                .unwrap();
             assert_eq!(hit[0].key, 2_500, "{metric}");
         }
     }
@@ -36,17 +38,26 @@ fn damaged_or_foreign_files_are_refused() {
     let path = dir.path().join("a.vcn");
     let dim = 8;
     let base = clustered(500, dim, 4, SEED);
-    Index::build(IndexParams::new(Metric::L2), dim, &base).unwrap().save(&path).unwrap();
+    Index::build(IndexParams::new(Metric::L2), dim, &base)
+        .unwrap()
+        .save(&path)
+        .unwrap();
     let good = std::fs::read(&path).unwrap();
     let bad = dir.path().join("bad.vcn");
     let step = (good.len() / 97).max(1);
     for cut in (0..good.len()).step_by(step) {
         std::fs::write(&bad, &good[..cut]).unwrap();
-        assert!(matches!(Index::load(&bad), Err(Error::Format { .. })), "cut at {cut}");
+        assert!(
+            matches!(Index::load(&bad), Err(Error::Format { .. })),
+            "cut at {cut}"
+        );
     }
     std::fs::write(&bad, b"\x08\0\0\0not an index at all").unwrap();
     assert!(matches!(Index::load(&bad), Err(Error::Format { .. })));
-    assert!(matches!(Index::load(dir.path().join("missing")), Err(Error::Io { .. })));
+    assert!(matches!(
+        Index::load(dir.path().join("missing")),
+        Err(Error::Io { .. })
+    ));
     let mut newer = good.clone();
     newer[8] = 99;
     std::fs::write(&bad, &newer).unwrap();

@@ -38,7 +38,7 @@ fn inner_product_recall() {
 #[test]
 fn parallel_build_matches_serial_recall() {
     let (rows, dim) = (10_000, 32);
-    let data = clustered(rows + 200, dim, 40, SEED + 1);
+    let data = clustered(rows + 1_000, dim, 40, SEED + 1);
     let (base, queries) = data.split_at(rows * dim);
     let params = IndexParams::new(Metric::L2).ef_construction(100);
     let serial = build_on(1, params, dim, base);
@@ -48,7 +48,11 @@ fn parallel_build_matches_serial_recall() {
         recall_at(&parallel, base, queries, 10, 40),
     );
     eprintln!("serial {rs:.4} parallel {rp:.4}");
-    assert!(rp >= rs - 0.01, "parallel {rp} vs serial {rs} (seed {})", SEED + 1);
+    assert!(
+        rp >= rs - 0.01,
+        "parallel {rp} vs serial {rs} (seed {})",
+        SEED + 1
+    );
 }
 
 #[test]
@@ -57,8 +61,15 @@ fn stored_vectors_are_their_own_nearest_neighbours() {
     let base = clustered(rows, dim, 10, SEED + 2);
     let index = Index::build(IndexParams::new(Metric::L2), dim, &base).unwrap();
     let found = index.search_batch(&base, 1, 64).unwrap();
-    let hits = found.iter().enumerate().filter(|(i, f)| f[0].key == *i as u64).count();
-    assert!(hits as f64 >= 0.99 * rows as f64, "{hits} of {rows} found themselves");
+    let hits = found
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| f[0].key == *i as u64)
+        .count();
+    assert!(
+        hits as f64 >= 0.99 * rows as f64,
+        "{hits} of {rows} found themselves"
+    );
 }
 
 #[test]
@@ -83,6 +94,9 @@ fn results_are_sorted_with_reported_distances() {
             }
         };
         let got = hits[3].distance;
-        assert!((got - want).abs() <= 1e-3 * want.abs().max(1.0), "{metric}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-3 * want.abs().max(1.0),
+            "{metric}: {got} vs {want}"
+        );
     }
 }

@@ -1,0 +1,809 @@
+#!/usr/bin/env python3
+"""Compare vicinity with hnswlib on the same data, in the same run (ANN-benchmarks style).
+
+For each dataset this script
+  1. generates (or reuses from its cache) seeded synthetic base and query vectors, written as
+     .fvecs for vicinity and kept in memory for hnswlib;
+  2. computes the exact top-100 with `vicinity groundtruth` (cached) and checks it against a
+     numpy brute force on 20 queries;
+  3. builds an hnswlib index and a vicinity index with the same M / ef_construction / threads;
+  4. sweeps ef, searching with one thread, alternating hnswlib and vicinity, 3 runs each (median
+     QPS), and measures recall@10 against the ground truth;
+  5. appends one JSON line per (library, ef) to <out>/<dataset>.jsonl and a markdown report
+     (per-ef table and best QPS at recall 0.90 / 0.95 / 0.99) to <out>/<dataset>.md.
+
+Run `python3 scripts/compare_hnswlib.py --help` for the options; scripts/README.md has more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+SCRIPT_DIR = Path(__file__).resolve().parent
+REPO_ROOT = SCRIPT_DIR.parent
+REQUIREMENTS = SCRIPT_DIR / "requirements.txt"
+
+try:
+    import numpy as np
+    import hnswlib
+except ImportError as _err:  # pragma: no cover - depends on the machine
+    sys.exit(
+        f"compare_hnswlib.py needs numpy and hnswlib: {_err}\n"
+        f"install them with:  pip install -r {os.path.relpath(REQUIREMENTS)}"
+    )
+
+# Bump when a generator changes, so that cached files of the old generator are not reused.
+GENERATOR_VERSION = 1
+GT_K = 100
+DEFAULT_EFS = "10,16,24,32,48,64,96,128,192,256,384,512"
+RECALL_TARGETS = (0.90, 0.95, 0.99)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic data
+# --------------------------------------------------------------------------------------------
+
+
+def _orthonormal_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
+    """`rows` orthonormal vectors of length `dim` (rows <= dim), as a (rows, dim) matrix."""
+    q, _ = np.linalg.qr(rng.standard_normal((dim, rows)))
+    return q.T.copy()
+
+
+class ClusteredL2:
+    """SIFT-like clustered Gaussian data for L2.
+
+    100 clusters of uneven sizes. Their centres lie mostly in a few directions of a decaying
+    global spectrum; each cluster has its own scale (drawn log-uniformly over a 4x range) and
+    its own low-dimensional (12 to 32) subspace with a decaying spectrum, plus a little isotropic
+    noise. Locally the data is low-dimensional, globally it is not, and clusters overlap. With
+    M=16 / ef_construction=200, hnswlib reaches recall@10 of about 0.8 at ef=10 and 0.99 near
+    ef=64 on 100k rows (SIFT1M-like behaviour).
+    """
+
+    clusters = 100
+    centre_spread = 1.5  # centres' scale along the leading global direction
+    scale_range = (0.5, 2.0)  # per-cluster scale, drawn log-uniformly
+    local_dims = (12, 32)  # per-cluster intrinsic dimension, inclusive
+    local_decay = 0.3  # local spectrum: sigma_i = i ** -local_decay
+    noise = 0.06  # isotropic noise per coordinate, times the cluster's scale
+
+    def __init__(self, dim: int, rng: np.random.Generator):
+        k = self.clusters
+        self.dim = dim
+        self.weights = rng.dirichlet(np.full(k, 2.0))
+        frame = _orthonormal_rows(rng, dim, dim)
+        global_spec = np.arange(1, dim + 1, dtype=np.float64) ** -0.5
+        self.centres = (rng.standard_normal((k, dim)) * global_spec * self.centre_spread) @ frame
+        lo, hi = self.scale_range
+        self.scales = np.exp(rng.uniform(np.log(lo), np.log(hi), k))
+        self.local = []
+        for _ in range(k):
+            ld = int(rng.integers(self.local_dims[0], self.local_dims[1] + 1))
+            spec = np.arange(1, ld + 1, dtype=np.float64) ** -self.local_decay
+            self.local.append(_orthonormal_rows(rng, ld, dim) * spec[:, None])
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        lab = rng.choice(self.clusters, size=n, p=self.weights)
+        x = self.centres[lab].copy()
+        for c in range(self.clusters):
+            idx = np.flatnonzero(lab == c)
+            if idx.size == 0:
+                continue
+            basis = self.local[c]
+            z = rng.standard_normal((idx.size, basis.shape[0]))
+            x[idx] += self.scales[c] * (z @ basis)
+        x += (self.scales[lab] * self.noise)[:, None] * rng.standard_normal((n, self.dim))
+        return x
+
+
+class TopicsCosine:
+    """Embedding-like data for cosine.
+
+    A mixture of 200 topics (Zipf-like sizes) in a 32-dim latent space with a decaying
+    spectrum, each topic with its own spread; latent vectors are projected to `dim` by one
+    random matrix, isotropic noise is added (about 30% of the signal's energy), and every
+    vector is normalised.
+    """
+
+    topics = 200
+    latent = 32
+    noise_energy = 0.30
+
+    def __init__(self, dim: int, rng: np.random.Generator):
+        t, ld = self.topics, self.latent
+        self.dim = dim
+        w = np.arange(1, t + 1, dtype=np.float64) ** -0.7
+        self.weights = rng.permutation(w / w.sum())
+        spec = np.arange(1, ld + 1, dtype=np.float64) ** -0.3
+        self.spec = spec
+        self.centres = rng.standard_normal((t, ld)) * spec
+        self.spreads = rng.uniform(0.5, 1.0, t)
+        self.proj = rng.standard_normal((ld, dim)) / np.sqrt(ld)
+        mean_latent_energy = float((spec**2).sum() * (1.0 + np.mean(self.spreads**2)))
+        # Projected signal energy ~ dim * E|latent|^2 / ld; noise energy = dim * sigma^2.
+        self.sigma = np.sqrt(self.noise_energy * mean_latent_energy / ld)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        lab = rng.choice(self.topics, size=n, p=self.weights)
+        z = self.centres[lab] + self.spreads[lab, None] * self.spec * rng.standard_normal(
+            (n, self.latent)
+        )
+        x = z @ self.proj + self.sigma * rng.standard_normal((n, self.dim))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        return x
+
+
+DATASETS = {
+    "synth-l2-128": {"metric": "l2", "dim": 128, "model": ClusteredL2},
+    "synth-cosine-96": {"metric": "cosine", "dim": 96, "model": TopicsCosine},
+    "synth-cosine-384": {"metric": "cosine", "dim": 384, "model": TopicsCosine},
+}
+
+
+def _rng(seed: int, name: str, stream: int) -> np.random.Generator:
+    """Independent streams for (model, base, queries): base rows never depend on the query count
+    and queries never depend on the row count."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode()), stream])
+
+
+def draw(name: str, seed: int, n: int, stream: int, chunk: int = 32768) -> np.ndarray:
+    spec = DATASETS[name]
+    model = spec["model"](spec["dim"], _rng(seed, name, 0))
+    rng = _rng(seed, name, stream)
+    out = np.empty((n, spec["dim"]), dtype=np.float32)
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        out[start : start + m] = model.sample(m, rng)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# .fvecs / .ivecs
+# --------------------------------------------------------------------------------------------
+
+
+def _tmp_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def write_fvecs(path: Path, x: np.ndarray) -> None:
+    n, d = x.shape
+    buf = np.empty((n, d + 1), dtype="<f4")
+    buf[:, 1:] = x
+    buf.view("<i4")[:, 0] = d
+    tmp = _tmp_path(path)
+    buf.tofile(tmp)
+    os.replace(tmp, path)
+
+
+def _read_vecs(path: Path, dtype: str) -> np.ndarray:
+    raw = np.fromfile(path, dtype="<i4")
+    if raw.size == 0:
+        raise ValueError(f"{path}: empty file")
+    d = int(raw[0])
+    if d <= 0 or raw.size % (d + 1) != 0:
+        raise ValueError(f"{path}: not a vecs file of dimension {d}")
+    rows = raw.reshape(-1, d + 1)
+    if not np.all(rows[:, 0] == d):
+        raise ValueError(f"{path}: rows of mixed dimension")
+    return np.ascontiguousarray(rows[:, 1:].view(dtype))
+
+
+def read_fvecs(path: Path) -> np.ndarray:
+    return _read_vecs(path, "<f4")
+
+
+def read_ivecs(path: Path) -> np.ndarray:
+    return _read_vecs(path, "<i4")
+
+
+def write_ivecs(path: Path, x: np.ndarray) -> None:
+    n, d = x.shape
+    buf = np.empty((n, d + 1), dtype="<i4")
+    buf[:, 1:] = x
+    buf[:, 0] = d
+    tmp = _tmp_path(path)
+    buf.tofile(tmp)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Exact distances (numpy), used to check the ground truth
+# --------------------------------------------------------------------------------------------
+
+
+def exact_dist64(base: np.ndarray, ids: np.ndarray, q: np.ndarray, metric: str) -> np.ndarray:
+    """Exact float64 distances from query `q` to base rows `ids`, in vicinity's convention:
+    squared L2, or 1 - cos."""
+    b = base[ids].astype(np.float64)
+    q = q.astype(np.float64)
+    if metric == "l2":
+        diff = b - q
+        return np.einsum("ij,ij->i", diff, diff)
+    if metric == "cosine":
+        return 1.0 - (b @ q) / (np.linalg.norm(b, axis=1) * np.linalg.norm(q))
+    raise ValueError(metric)
+
+
+def brute_topk(base: np.ndarray, queries: np.ndarray, metric: str, k: int) -> tuple:
+    """Exact top-k ids and float64 distances, by a float32 screen then a float64 rescoring."""
+    extra = max(4 * k, k + 64)
+    if metric == "cosine":
+        bnorm = np.linalg.norm(base, axis=1)
+    else:
+        bsq = np.einsum("ij,ij->i", base, base)
+    ids_out = np.empty((len(queries), k), dtype=np.int64)
+    dist_out = np.empty((len(queries), k), dtype=np.float64)
+    block = 64
+    for s in range(0, len(queries), block):
+        qb = queries[s : s + block]
+        dots = qb @ base.T
+        if metric == "cosine":
+            approx = -dots / bnorm
+        else:
+            approx = bsq - 2.0 * dots
+        c = min(extra, base.shape[0])
+        cand = np.argpartition(approx, c - 1, axis=1)[:, :c]
+        for i in range(len(qb)):
+            d = exact_dist64(base, cand[i], qb[i], metric)
+            order = np.lexsort((cand[i], d))[:k]
+            ids_out[s + i] = cand[i][order]
+            dist_out[s + i] = d[order]
+    return ids_out, dist_out
+
+
+def verify_groundtruth(base, queries, gt, metric, n_check=20, k=10) -> str:
+    """Asserts that the first k ids of `gt` are an exact top-k on `n_check` queries: same
+    distances as a numpy brute force, rank by rank, within float32 rounding (so ties may come
+    in either order or be swapped for an equally distant id)."""
+    nq = len(queries)
+    if gt.shape[0] != nq or gt.shape[1] < k:
+        raise AssertionError(f"ground truth has shape {gt.shape}, expected ({nq}, >={k})")
+    picks = np.unique(np.linspace(0, nq - 1, min(n_check, nq)).astype(int))
+    bf_ids, want = brute_topk(base, queries[picks], metric, k)
+    exact_ids = 0
+    for row, qi in enumerate(picks):
+        ids = gt[qi, :k].astype(np.int64)
+        if np.any(ids < 0) or np.any(ids >= base.shape[0]):
+            raise AssertionError(f"ground truth query {qi}: id out of range: {ids.tolist()}")
+        if len(set(ids.tolist())) != k:
+            raise AssertionError(f"ground truth query {qi}: repeated ids: {ids.tolist()}")
+        got = exact_dist64(base, ids, queries[qi], metric)
+        tol = 2e-5 * np.maximum(1.0, np.abs(want[row])) + 1e-6
+        bad = np.flatnonzero(np.abs(got - want[row]) > tol)
+        if bad.size:
+            r = int(bad[0])
+            raise AssertionError(
+                f"ground truth query {qi}, rank {r}: id {ids[r]} at distance {got[r]:.7g}, "
+                f"but the exact rank-{r} distance is {want[row][r]:.7g} (id {bf_ids[row][r]})"
+            )
+        exact_ids += len(set(ids.tolist()) & set(bf_ids[row].tolist()))
+    return (f"ground truth checked on {len(picks)} queries: distances agree, "
+            f"{exact_ids}/{len(picks) * k} ids identical")
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def release_free_memory() -> None:
+    """Hands free heap memory back to the OS (glibc malloc_trim), so that an index built next
+    cannot hide in memory the process freed earlier and the RSS delta counts all of it."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def recall_at_k(found: np.ndarray, gt: np.ndarray, k: int) -> float:
+    hits = 0
+    for row, want in zip(found[:, :k], gt[:, :k]):
+        hits += len(set(row.tolist()) & set(want.tolist()))
+    return hits / (k * len(gt))
+
+
+def parse_json_line(text: str, what: str) -> dict:
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    raise RuntimeError(f"{what}: no JSON line in its output:\n{text[-2000:]}")
+
+
+def run_vicinity(binary: Path, args: list, what: str) -> dict:
+    cmd = [str(binary)] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(
+            f"{what} failed (exit {p.returncode}): {' '.join(cmd)}\n"
+            f"stdout:\n{p.stdout[-2000:]}\nstderr:\n{p.stderr[-4000:]}"
+        )
+    return parse_json_line(p.stdout, what)
+
+
+def git_rev() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hnswlib_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("hnswlib")
+    except Exception:  # noqa: BLE001 - best effort only
+        return getattr(hnswlib, "__version__", "unknown")
+
+
+def remove_path(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    elif p.exists() or p.is_symlink():
+        p.unlink()
+
+
+# --------------------------------------------------------------------------------------------
+# One dataset
+# --------------------------------------------------------------------------------------------
+
+
+def prepare_data(name: str, args) -> dict:
+    spec = DATASETS[name]
+    ddir = args.out / "data" / f"{name}-g{GENERATOR_VERSION}-s{args.seed}"
+    ddir.mkdir(parents=True, exist_ok=True)
+    base_path = ddir / f"base-n{args.rows}.fvecs"
+    query_path = ddir / f"queries-q{args.queries}.fvecs"
+
+    if base_path.exists():
+        log(f"{name}: reusing {base_path}")
+        base = read_fvecs(base_path)
+    else:
+        log(f"{name}: generating {args.rows} x {spec['dim']} base vectors")
+        base = draw(name, args.seed, args.rows, stream=1)
+        write_fvecs(base_path, base)
+    if query_path.exists():
+        queries = read_fvecs(query_path)
+    else:
+        queries = draw(name, args.seed, args.queries, stream=2)
+        write_fvecs(query_path, queries)
+    if base.shape != (args.rows, spec["dim"]) or queries.shape != (args.queries, spec["dim"]):
+        raise RuntimeError(f"{name}: cached files in {ddir} have unexpected shapes")
+    return {
+        "dir": ddir,
+        "base_path": base_path,
+        "query_path": query_path,
+        "base": base,
+        "queries": queries,
+        "gt_path_vicinity": ddir / f"gt-n{args.rows}-q{args.queries}-k{GT_K}.vicinity.ivecs",
+        "gt_path_numpy": ddir / f"gt-n{args.rows}-q{args.queries}-k{GT_K}.numpy.ivecs",
+    }
+
+
+def ground_truth(name: str, metric: str, data: dict, args) -> np.ndarray:
+    source = gt_source(args)
+    path = data[f"gt_path_{source}"]
+    if not path.exists():
+        t0 = time.perf_counter()
+        if source == "vicinity":
+            log(f"{name}: exact top-{GT_K} with `vicinity groundtruth`")
+            # vicinity writes --output atomically, so a failed run leaves no file behind.
+            run_vicinity(
+                args.vicinity,
+                ["groundtruth", "--base", data["base_path"], "--queries", data["query_path"],
+                 "--metric", metric, "--k", GT_K, "--output", path],
+                "vicinity groundtruth",
+            )
+        else:
+            log(f"{name}: exact top-{GT_K} with numpy")
+            ids, _ = brute_topk(data["base"], data["queries"], metric, GT_K)
+            write_ivecs(path, ids.astype(np.int32))
+        log(f"{name}: ground truth took {time.perf_counter() - t0:.1f}s -> {path}")
+    else:
+        log(f"{name}: reusing {path}")
+    gt = read_ivecs(path)
+    try:
+        log(f"{name}: " + verify_groundtruth(data["base"], data["queries"], gt, metric))
+    except AssertionError as e:
+        raise SystemExit(f"{name}: ground truth {path} is WRONG: {e}\n(delete it to recompute)")
+    return gt
+
+
+def bench_dataset(name: str, args, meta: dict) -> None:
+    spec = DATASETS[name]
+    metric, dim = spec["metric"], spec["dim"]
+    data = prepare_data(name, args)
+    base, queries = data["base"], data["queries"]
+    n, nq, k = args.rows, args.queries, args.k
+    gt = ground_truth(name, metric, data, args)
+    gt_path = data["gt_path_" + gt_source(args)]
+    gt_k = gt[:, :k]
+
+    results = {lib: {"build": {}, "ef": {}} for lib in args.libraries}
+
+    # ---- build: hnswlib, then vicinity (one after the other, never overlapping) ----
+    hidx = None
+    if "hnswlib" in args.libraries:
+        log(f"{name}: hnswlib build (M={args.m}, efC={args.ef_construction}, "
+            f"threads={args.threads_build})")
+        release_free_memory()
+        rss0 = rss_bytes()
+        hidx = hnswlib.Index(space=metric, dim=dim)
+        hidx.init_index(max_elements=n, M=args.m, ef_construction=args.ef_construction,
+                        random_seed=100)
+        hidx.set_num_threads(args.threads_build)
+        ids = np.arange(n, dtype=np.int64)
+        t0 = time.perf_counter()
+        hidx.add_items(base, ids)
+        build_s = time.perf_counter() - t0
+        rss1 = rss_bytes()
+        rss_delta = (rss1 - rss0) if (rss0 is not None and rss1 is not None) else None
+        results["hnswlib"]["build"] = {
+            "build_s": build_s,
+            "rss_delta_bytes": rss_delta,
+            "bytes_per_vector": (rss_delta / n) if rss_delta is not None else None,
+        }
+        log(f"{name}: hnswlib built in {build_s:.2f}s, RSS delta {rss_delta}")
+        hidx.set_num_threads(1)
+
+    index_path = args.out / "work" / f"{name}-n{n}-s{args.seed}.vicinity-index"
+    if "vicinity" in args.libraries:
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        remove_path(index_path)
+        log(f"{name}: vicinity build (M={args.m}, efC={args.ef_construction}, "
+            f"threads={args.threads_build})")
+        b = run_vicinity(
+            args.vicinity,
+            ["build", "--input", data["base_path"], "--metric", metric, "--m", args.m,
+             "--ef-construction", args.ef_construction, "--threads", args.threads_build,
+             "--output", index_path],
+            "vicinity build",
+        )
+        rss_delta = b.get("rss_delta_bytes")
+        reported = b.get("bytes_per_vector")
+        results["vicinity"]["build"] = {
+            "build_s": float(b["build_seconds"]),
+            "rss_delta_bytes": rss_delta,
+            # Same measure as hnswlib's (RSS growth over allocation + inserts); the index's own
+            # accounting only where the build could not read its RSS.
+            "bytes_per_vector": (rss_delta / n) if rss_delta is not None else reported,
+            "memory_bytes": b.get("memory_bytes"),
+            "reported_bytes_per_vector": reported,
+        }
+        log(f"{name}: vicinity built in {float(b['build_seconds']):.2f}s: {json.dumps(b)}")
+
+    # ---- search sweep: per ef, alternate the libraries run by run ----
+    if hidx is not None:
+        hidx.set_ef(args.efs[0])
+        hidx.knn_query(queries, k=k, num_threads=1)  # warm-up, untimed
+    for ef in args.efs:
+        runs = {lib: [] for lib in args.libraries}
+        recalls = {lib: [] for lib in args.libraries}
+        for _ in range(args.runs):
+            if hidx is not None:
+                hidx.set_ef(ef)
+                t0 = time.perf_counter()
+                labels, _ = hidx.knn_query(queries, k=k, num_threads=1)
+                secs = time.perf_counter() - t0
+                runs["hnswlib"].append(nq / secs)
+                recalls["hnswlib"].append(recall_at_k(labels.astype(np.int64), gt_k, k))
+            if "vicinity" in args.libraries:
+                s = run_vicinity(
+                    args.vicinity,
+                    ["search", "--index", index_path, "--queries", data["query_path"],
+                     "--k", k, "--ef", ef, "--threads", 1, "--gt", gt_path],
+                    "vicinity search",
+                )
+                runs["vicinity"].append(float(s["qps"]))
+                recalls["vicinity"].append(float(s["recall"]))
+        line = [f"ef={ef:>4}"]
+        for lib in args.libraries:
+            rec = recalls[lib]
+            if max(rec) - min(rec) > 1e-9:
+                log(f"WARNING {name} {lib} ef={ef}: recall differs between runs: {rec}")
+            qps = statistics.median(runs[lib]) if args.qps_stat == "median" else max(runs[lib])
+            results[lib]["ef"][ef] = {"recall": rec[0], "qps": qps, "qps_runs": runs[lib]}
+            line.append(f"{lib} recall {rec[0]:.4f} qps {qps:9.0f}")
+        log(f"{name}: " + "  ".join(line))
+
+    if hidx is not None:
+        del hidx
+        release_free_memory()
+    if "vicinity" in args.libraries and not args.keep_index:
+        remove_path(index_path)
+
+    # ---- outputs ----
+    args.out.mkdir(parents=True, exist_ok=True)
+    common = {
+        "run": meta["run"], "dataset": name, "metric": metric, "rows": n, "dim": dim,
+        "queries": nq, "k": k, "m": args.m, "ef_construction": args.ef_construction,
+        "threads_build": args.threads_build, "threads_search": 1, "seed": args.seed,
+        "runs": args.runs, "qps_stat": args.qps_stat, "loadavg": meta["loadavg"],
+        "cpu": meta["cpu"], "vicinity_rev": meta["vicinity_rev"],
+        "hnswlib_version": meta["hnswlib_version"],
+    }
+    jsonl = args.out / f"{name}.jsonl"
+    with open(jsonl, "a") as f:
+        for lib in args.libraries:
+            build = results[lib]["build"]
+            for ef, r in results[lib]["ef"].items():
+                row = {"library": lib, **common, "ef": ef, "recall": r["recall"],
+                       "qps": r["qps"], "qps_runs": r["qps_runs"], "build_s": build["build_s"],
+                       "bytes_per_vector": build.get("bytes_per_vector"),
+                       "rss_delta_bytes": build.get("rss_delta_bytes")}
+                if lib == "vicinity":
+                    row["memory_bytes"] = build.get("memory_bytes")
+                    row["reported_bytes_per_vector"] = build.get("reported_bytes_per_vector")
+                f.write(json.dumps(row) + "\n")
+    md = render_markdown(name, metric, dim, args, meta, results)
+    with open(args.out / f"{name}.md", "a") as f:
+        f.write(md + "\n")
+    print(md, flush=True)
+    log(f"{name}: wrote {jsonl} and {args.out / (name + '.md')}")
+
+
+def gt_source(args) -> str:
+    if args.gt_source == "auto":
+        return "vicinity" if "vicinity" in args.libraries else "numpy"
+    return args.gt_source
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt_qps(q):
+    return "n/a" if q is None else f"{q:,.0f}"
+
+
+def _fmt_ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return f"{a / b:.2f}"
+
+
+def _fmt_bytes(b):
+    return "n/a" if b is None else f"{b:,.0f}"
+
+
+def best_qps(ef_results: dict, target: float):
+    best = None
+    for ef, r in ef_results.items():
+        if r["recall"] >= target and (best is None or r["qps"] > best[1]):
+            best = (ef, r["qps"])
+    return best
+
+
+def render_markdown(name, metric, dim, args, meta, results) -> str:
+    libs = args.libraries
+    out = []
+    out.append(f"### {name}: {args.rows:,} x {dim}, {metric}, {args.queries} queries, k={args.k}")
+    out.append("")
+    out.append(
+        f"M={args.m}, ef_construction={args.ef_construction}, build threads={args.threads_build}, "
+        f"search threads=1, QPS = {args.qps_stat} of {args.runs} runs. Run {meta['run']}, "
+        f"vicinity {meta['vicinity_rev']}, hnswlib {meta['hnswlib_version']}, {meta['cpu']}, "
+        f"{meta['cores']} cores, load average {meta['loadavg']} at start."
+    )
+    out.append("")
+    head = "| ef |" + "".join(f" {lib} recall | {lib} QPS |" for lib in libs)
+    sep = "|---:|" + "---:|---:|" * len(libs)
+    if len(libs) == 2:
+        head += " QPS vicinity/hnswlib |"
+        sep += "---:|"
+    out += [head, sep]
+    for ef in args.efs:
+        row = f"| {ef} |"
+        for lib in libs:
+            r = results[lib]["ef"][ef]
+            row += f" {r['recall']:.4f} | {_fmt_qps(r['qps'])} |"
+        if len(libs) == 2:
+            v, h = results["vicinity"]["ef"][ef]["qps"], results["hnswlib"]["ef"][ef]["qps"]
+            row += f" {_fmt_ratio(v, h)} |"
+        out.append(row)
+    out.append("")
+
+    out.append("| headline |" + "".join(f" {lib} |" for lib in libs)
+               + (" vicinity/hnswlib |" if len(libs) == 2 else ""))
+    out.append("|---|" + "---:|" * (len(libs) + (1 if len(libs) == 2 else 0)))
+    for t in RECALL_TARGETS:
+        row = f"| best QPS at recall >= {t:.2f} |"
+        best = {}
+        for lib in libs:
+            best[lib] = best_qps(results[lib]["ef"], t)
+            b = best[lib]
+            row += " n/a |" if b is None else f" {_fmt_qps(b[1])} (ef {b[0]}) |"
+        if len(libs) == 2:
+            v, h = best["vicinity"], best["hnswlib"]
+            row += f" {_fmt_ratio(v and v[1], h and h[1])} |"
+        out.append(row)
+    row = f"| build seconds ({args.threads_build} threads) |"
+    for lib in libs:
+        row += f" {results[lib]['build']['build_s']:.2f} |"
+    if len(libs) == 2:
+        v, h = results["vicinity"]["build"]["build_s"], results["hnswlib"]["build"]["build_s"]
+        row += f" {_fmt_ratio(v, h)} |"
+    out.append(row)
+    row = "| bytes/vector (RSS growth of the build) |"
+    for lib in libs:
+        row += f" {_fmt_bytes(results[lib]['build'].get('bytes_per_vector'))} |"
+    if len(libs) == 2:
+        row += " " + _fmt_ratio(results["vicinity"]["build"].get("bytes_per_vector"),
+                                results["hnswlib"]["build"].get("bytes_per_vector")) + " |"
+    out.append(row)
+    if "vicinity" in libs:
+        v = results["vicinity"]["build"].get("reported_bytes_per_vector")
+        out.append("| vicinity bytes/vector (its memory_bytes) |" + (" |" if len(libs) == 2 else "")
+                   + f" {_fmt_bytes(v)} |" + (" |" if len(libs) == 2 else ""))
+    out.append("")
+    out.append(
+        "bytes/vector: growth of the process's RSS over index allocation and inserts, divided by "
+        "rows (hnswlib: measured here around init_index + add_items; vicinity: as its build "
+        "reports it). A ratio below 1 favours vicinity for build time and bytes; above 1 for QPS."
+    )
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description="Compare vicinity and hnswlib on seeded synthetic data (same run, same files).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--dataset", default="all",
+                   help=f"one of {', '.join(DATASETS)}, a comma list, or 'all'")
+    p.add_argument("--rows", type=int, default=200_000, help="base vectors")
+    p.add_argument("--queries", type=int, default=1000, help="held-out query vectors")
+    p.add_argument("--threads-build", type=int, default=2, help="build threads for both libraries")
+    p.add_argument("--ef", default=DEFAULT_EFS, help="comma list of search ef values")
+    p.add_argument("--k", type=int, default=10, help="neighbours per query (recall@k)")
+    p.add_argument("--m", type=int, default=16, help="HNSW M")
+    p.add_argument("--ef-construction", type=int, default=200, help="HNSW ef_construction")
+    p.add_argument("--runs", type=int, default=3, help="timed runs per (library, ef)")
+    p.add_argument("--qps-stat", choices=["median", "max"], default="median",
+                   help="how the runs' QPS are combined (max = best of N, ANN-benchmarks style)")
+    p.add_argument("--seed", type=int, default=42, help="data seed")
+    p.add_argument("--out", type=Path,
+                   default=Path(os.environ.get("VICINITY_BENCH_OUT", REPO_ROOT / "results")),
+                   help="results and cache folder (env VICINITY_BENCH_OUT)")
+    p.add_argument("--vicinity", type=Path,
+                   default=Path(os.environ.get("VICINITY_BIN",
+                                               REPO_ROOT / "target" / "release" / "vicinity")),
+                   help="vicinity binary (env VICINITY_BIN)")
+    p.add_argument("--libraries", default="hnswlib,vicinity",
+                   help="comma list out of hnswlib,vicinity (hnswlib alone needs no binary)")
+    p.add_argument("--gt-source", choices=["auto", "vicinity", "numpy"], default="auto",
+                   help="who computes the exact top-100: auto = vicinity when it is benchmarked")
+    p.add_argument("--keep-index", action="store_true", help="keep the vicinity index file")
+    args = p.parse_args(argv)
+
+    if args.dataset == "all":
+        names = list(DATASETS)
+    else:
+        names = [s.strip() for s in args.dataset.split(",") if s.strip()]
+    for s in names:
+        if s not in DATASETS:
+            p.error(f"unknown dataset {s!r}; choose from {', '.join(DATASETS)} or 'all'")
+    args.datasets = names
+    try:
+        args.efs = [int(e) for e in args.ef.split(",") if e.strip()]
+    except ValueError:
+        p.error(f"--ef must be a comma list of integers, got {args.ef!r}")
+    if not args.efs or min(args.efs) < 1:
+        p.error("--ef needs at least one positive value")
+    libs = [s.strip() for s in args.libraries.split(",") if s.strip()]
+    for s in libs:
+        if s not in ("hnswlib", "vicinity"):
+            p.error(f"unknown library {s!r}")
+    args.libraries = [lib for lib in ("hnswlib", "vicinity") if lib in libs]
+    if not args.libraries:
+        p.error("--libraries is empty")
+    if args.rows < 1 or args.queries < 1 or args.k < 1 or args.k > GT_K:
+        p.error(f"--rows and --queries must be positive and 1 <= --k <= {GT_K}")
+    args.out = args.out.resolve()
+    args.vicinity = args.vicinity.resolve()
+    needs_bin = "vicinity" in args.libraries or args.gt_source == "vicinity"
+    if needs_bin and not (args.vicinity.is_file() and os.access(args.vicinity, os.X_OK)):
+        p.error(
+            f"no vicinity binary at {args.vicinity}: run `cargo build --release`, or pass "
+            f"--vicinity PATH / set VICINITY_BIN, or use --libraries hnswlib"
+        )
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count()
+    meta = {
+        "run": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpu": cpu_name(),
+        "cores": cores,
+        "vicinity_rev": git_rev(),
+        "hnswlib_version": hnswlib_version(),
+        "loadavg": None,
+    }
+    try:
+        load1 = os.getloadavg()[0]
+        meta["loadavg"] = round(load1, 2)
+        if load1 > 0.5 * (cores or 1):
+            log(f"WARNING: load average {load1:.2f} on {cores} cores: other work is running, "
+                "QPS and build times will be noisy (the report records the load)")
+    except OSError:
+        pass
+    if "vicinity" in args.libraries:
+        if args.vicinity.stat().st_mtime < max(
+            (p.stat().st_mtime for p in (REPO_ROOT / "src").rglob("*.rs")), default=0
+        ):
+            log(f"WARNING: {args.vicinity} is older than some file in src/; "
+                "run `cargo build --release` to measure the current code")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.datasets:
+        bench_dataset(name, args, meta)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
