@@ -1,21 +1,20 @@
 //! `vicinity build`: read vectors, insert them in parallel with a progress bar, save the index.
 //!
 //! Everything that can be wrong with the flags, the output path or the data is checked before
-//! the first insert. Rows go in through `Index::add_batch` in chunks of about 1% so the bar
-//! moves; only the inserting is timed.
+//! the first insert. Rows go in one by one through `Index::add` on the pool (the bar counts
+//! them), followed by one `Index::repair` (one reachability pass over the whole graph, as
+//! `Index::build` does); only this is timed.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use vicinity::io::read_vectors;
 use vicinity::{Index, IndexParams};
 
 use super::report::{delta, progress, rss_bytes, JsonLine};
 use super::setup::{check_values, check_writable, metric, thread_pool};
 use super::BuildArgs;
-
-/// Chunks per build, for the progress bar.
-const CHUNKS: usize = 100;
 
 pub fn run(args: BuildArgs) -> Result<()> {
     let metric = metric(&args.metric)?;
@@ -33,17 +32,19 @@ pub fn run(args: BuildArgs) -> Result<()> {
 
     let rss_before = rss_bytes();
     let index = Index::with_capacity(params, dim, rows)?;
-    let keys: Vec<u64> = (0..rows as u64).collect();
-    let chunk = rows.div_ceil(CHUNKS).max(1);
     let bar = progress(rows, "building");
     let start = Instant::now();
-    pool.install(|| -> Result<()> {
-        for (keys, data) in keys.chunks(chunk).zip(base.data.chunks(chunk * dim)) {
-            index.add_batch(keys, data)?;
-            bar.inc(keys.len() as u64);
-        }
-        Ok(())
+    pool.install(|| {
+        base.data
+            .par_chunks_exact(dim)
+            .enumerate()
+            .try_for_each(|(row, v)| {
+                index.add(row as u64, v)?;
+                bar.inc(1);
+                Ok::<_, vicinity::Error>(())
+            })
     })?;
+    index.repair();
     let build_seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let rss_after = rss_bytes();

@@ -107,6 +107,7 @@ impl Index {
         let index = Self::with_capacity(params, dim, rows)?;
         let keys: Vec<u64> = (0..rows as u64).collect();
         index.add_batch(&keys, data)?;
+        index.repair();
         Ok(index)
     }
 
@@ -128,14 +129,13 @@ impl Index {
         }
         keys.par_iter()
             .zip(data.par_chunks_exact(self.dim()))
-            .try_for_each(|(&key, v)| self.insert_checked(key, v))?;
-        self.repair();
-        Ok(())
+            .try_for_each(|(&key, v)| self.insert_checked(key, v))
     }
 
     /// Re-links nodes that link pruning left unreachable from the entry point on layer 0
-    /// ([`Index::add_batch`] and [`Index::build`] do this already; call it after many single
-    /// [`Index::add`]s). Returns the number of nodes re-linked.
+    /// ([`Index::build`] does this already; call it after a series of [`Index::add`] or
+    /// [`Index::add_batch`] calls: it walks the whole graph once, so not after every add).
+    /// Returns the number of nodes re-linked; typically a handful per hundred thousand.
     pub fn repair(&self) -> usize {
         let nodes = self.ready.load(Ordering::Acquire);
         if nodes != self.allocated.load(Ordering::Acquire) {
