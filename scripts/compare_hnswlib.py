@@ -501,7 +501,7 @@ def bench_dataset(name: str, args, meta: dict) -> None:
         log(f"{name}: hnswlib built in {build_s:.2f}s, RSS delta {rss_delta}")
         hidx.set_num_threads(1)
 
-    index_path = args.out / "work" / f"{name}-n{n}-s{args.seed}.vicinity-index"
+    index_path = args.out / "indexes" / f"{name}-n{n}-s{args.seed}.vicinity-index"
     if "vicinity" in args.libraries:
         index_path.parent.mkdir(parents=True, exist_ok=True)
         remove_path(index_path)

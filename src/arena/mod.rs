@@ -58,7 +58,10 @@ impl VectorArena {
     #[inline(always)]
     pub(crate) fn prefetch(&self, id: u32) {
         if let Some(p) = self.rows.row_ptr(id as usize) {
-            prefetch(p as *const u8);
+            let p = p as *const u8;
+            for line in 0..self.stride() / LANES {
+                prefetch(p.wrapping_add(line * 64));
+            }
         }
     }
 

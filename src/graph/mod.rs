@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 
-use crate::arena::{NodeStore, RowStore};
+use crate::arena::{prefetch, NodeStore, RowStore};
 use crate::error::Result;
 
 /// Levels above this are never drawn (probability M^-31: never in practice).
@@ -114,8 +114,13 @@ impl<'a> Links<'a> {
         true
     }
 
-    fn ptr(&self) -> *const u8 {
-        self.row.as_ptr().cast()
+    /// Starts loading the row (its first and last cache lines; rows span two or three).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self) {
+        if let Some(last) = self.row.last() {
+            prefetch(self.row.as_ptr().cast());
+            prefetch((last as *const AtomicU32).cast());
+        }
     }
 }
 

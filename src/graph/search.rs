@@ -3,8 +3,10 @@
 use std::cmp::Reverse;
 
 use super::{Candidate, Graph, Scratch};
-use crate::arena::prefetch;
 use crate::space::Space;
+
+/// How many neighbours ahead of the distance being computed their vectors are prefetched.
+const PREFETCH_AHEAD: usize = 3;
 
 impl Graph {
     /// Greedy walk on `layer` from `start` to a local minimum of the distance to `query`
@@ -68,18 +70,24 @@ impl Graph {
             if nearest.distance > worst && results.len() >= ef {
                 break;
             }
-            // Gather the unvisited neighbours first and prefetch all their vectors, so the
-            // memory loads overlap instead of queueing behind each distance.
+            // Gather the unvisited neighbours first (prefetching their visited tags, then
+            // testing them), so the tag loads overlap instead of queueing one behind another.
+            let links = self.links(nearest.id, layer);
             neighbours.clear();
-            for id in self.links(nearest.id, layer).iter() {
-                if visited.insert(id) {
-                    neighbours.push(id);
-                }
-            }
+            neighbours.extend(links.iter());
             for &id in neighbours.iter() {
+                visited.prefetch(id);
+            }
+            neighbours.retain(|&id| visited.insert(id));
+            // Vectors are prefetched a fixed distance ahead of use: all at once would overflow the
+            // CPU's line-fill buffers and stall on the prefetches themselves.
+            for &id in neighbours.iter().take(PREFETCH_AHEAD) {
                 space.vectors.prefetch(id);
             }
-            for &id in neighbours.iter() {
+            for (j, &id) in neighbours.iter().enumerate() {
+                if let Some(&ahead) = neighbours.get(j + PREFETCH_AHEAD) {
+                    space.vectors.prefetch(ahead);
+                }
                 let distance = space.to_node(query, id);
                 if results.len() < ef || distance < worst {
                     candidates.push(Reverse(Candidate { distance, id }));
@@ -92,7 +100,7 @@ impl Graph {
             }
             // The next node to expand is the nearest candidate: start loading its links.
             if let Some(Reverse(next)) = candidates.peek() {
-                prefetch(self.links(next.id, layer).ptr());
+                self.links(next.id, layer).prefetch();
             }
         }
     }

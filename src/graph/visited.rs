@@ -10,7 +10,7 @@ use std::ops::{Deref, DerefMut};
 use parking_lot::Mutex;
 
 use super::Candidate;
-use crate::arena::PaddedQuery;
+use crate::arena::{prefetch, PaddedQuery};
 use crate::error::Result;
 
 pub(crate) struct VisitedSet {
@@ -32,6 +32,14 @@ impl VisitedSet {
         if self.current == 0 {
             self.tags.fill(0);
             self.current = 1;
+        }
+    }
+
+    /// Starts loading the tag of `id`.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, id: u32) {
+        if let Some(tag) = self.tags.get(id as usize) {
+            prefetch((tag as *const u16).cast());
         }
     }
 
