@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area.
 
+mod api;
 mod cli;
 mod concurrency;
 mod data;
