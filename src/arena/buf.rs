@@ -1,4 +1,6 @@
-//! A zeroed, 64-byte-aligned heap allocation: the backing of one arena segment.
+//! The memory under an arena segment: the [`Backing`] contract, the heap backing
+//! ([`AlignedBuf`], zeroed and 64-byte aligned) and [`Segment`], which caches a backing's start
+//! so that a row lookup never dispatches on what backs it.
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
@@ -13,7 +15,7 @@ pub(crate) const SEGMENT_ALIGN: usize = 64;
 ///
 /// # Safety
 /// Implement only for types for which all-zero bytes are a valid value.
-pub(crate) unsafe trait ZeroInit: Sized {}
+pub(crate) unsafe trait ZeroInit: Sized + Send + Sync + 'static {}
 // SAFETY: 0.0f32, 0u32, 0u64 and the atomics wrapping them are all-zero bit patterns.
 unsafe impl ZeroInit for f32 {}
 // SAFETY: as above.
@@ -82,6 +84,68 @@ impl<T: ZeroInit> Drop for AlignedBuf<T> {
             // SAFETY: allocated in `zeroed` with this same layout, and freed only here.
             unsafe { alloc::dealloc(self.ptr.as_ptr().cast(), self.layout()) }
         }
+    }
+}
+
+/// Memory holding a run of rows: a heap allocation, or a file mapping in the storage layer.
+///
+/// # Safety
+/// `as_ptr()` must be aligned to [`SEGMENT_ALIGN`], point to `len()` initialised `T`s, stay at
+/// the same address and valid for as long as the value lives, and allow writes (the stores write
+/// only rows that nobody else reads at the time).
+pub(crate) unsafe trait Backing<T>: Send + Sync {
+    fn as_ptr(&self) -> *mut T;
+    fn len(&self) -> usize;
+}
+
+// SAFETY: AlignedBuf owns `len` zero-initialised (so valid) `T`s, 64-byte aligned, freed only on
+// drop, and hands out a mutable pointer.
+unsafe impl<T: ZeroInit + Send + Sync> Backing<T> for AlignedBuf<T> {
+    fn as_ptr(&self) -> *mut T {
+        AlignedBuf::as_ptr(self)
+    }
+
+    fn len(&self) -> usize {
+        AlignedBuf::len(self)
+    }
+}
+
+/// One segment of a row store: its backing, kept alive, and the backing's start pointer.
+pub(crate) struct Segment<T> {
+    ptr: *mut T,
+    len: usize,
+    _backing: Box<dyn Backing<T>>,
+}
+
+// SAFETY: a Segment is its backing (Send + Sync by the trait bound) plus a pointer into it; it
+// is as shareable as the `T`s it holds.
+unsafe impl<T: Send + Sync> Send for Segment<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Segment<T> {}
+
+impl<T> Segment<T> {
+    pub(crate) fn new(backing: Box<dyn Backing<T>>) -> Result<Self> {
+        let ptr = backing.as_ptr();
+        if backing.len() > 0 && !(ptr as usize).is_multiple_of(SEGMENT_ALIGN) {
+            return Err(Error::InvalidParameter {
+                name: "segment",
+                reason: format!("backing memory is not {SEGMENT_ALIGN}-byte aligned"),
+            });
+        }
+        Ok(Self {
+            ptr,
+            len: backing.len(),
+            _backing: backing,
+        })
+    }
+
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 }
 

@@ -13,7 +13,7 @@
 
 use std::sync::OnceLock;
 
-use super::buf::{AlignedBuf, ZeroInit};
+use super::buf::{AlignedBuf, Backing, Segment, ZeroInit};
 use crate::error::{Error, Result};
 
 /// log2 of the row count of the first growth chunk.
@@ -84,10 +84,11 @@ impl<S> Segments<S> {
     }
 }
 
-/// Rows of `width` zero-initialised `T`, 64-byte aligned.
+/// Rows of `width` zero-initialised `T`, 64-byte aligned. The first segment can sit on any
+/// [`Backing`] (heap or file mapping); growth chunks are on the heap.
 pub(crate) struct RowStore<T: ZeroInit> {
     width: usize,
-    segments: Segments<AlignedBuf<T>>,
+    segments: Segments<Segment<T>>,
 }
 
 impl<T: ZeroInit> RowStore<T> {
@@ -96,9 +97,36 @@ impl<T: ZeroInit> RowStore<T> {
         let first_len = width
             .checked_mul(reserve)
             .ok_or(Error::CapacityExceeded { capacity: reserve })?;
+        Self::with_backing(
+            width,
+            reserve,
+            Box::new(AlignedBuf::<T>::zeroed(first_len)?),
+        )
+    }
+
+    /// A store whose first `rows` rows are the memory of `backing` (which must hold at least
+    /// `rows * width` elements): the seam where a file mapping takes the heap's place.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn with_backing(
+        width: usize,
+        rows: usize,
+        backing: Box<dyn Backing<T>>,
+    ) -> Result<Self> {
+        let needed = width
+            .checked_mul(rows)
+            .ok_or(Error::CapacityExceeded { capacity: rows })?;
+        if backing.len() < needed {
+            return Err(Error::InvalidParameter {
+                name: "segment",
+                reason: format!(
+                    "backing holds {} elements, {rows} rows need {needed}",
+                    backing.len()
+                ),
+            });
+        }
         Ok(Self {
             width,
-            segments: Segments::new(reserve, AlignedBuf::zeroed(first_len)?),
+            segments: Segments::new(rows, Segment::new(backing)?),
         })
     }
 
@@ -109,8 +137,9 @@ impl<T: ZeroInit> RowStore<T> {
     /// Makes sure row `id` has storage (allocating its chunk if needed).
     pub(crate) fn ensure(&self, id: usize) -> Result<()> {
         let width = self.width;
-        self.segments
-            .ensure(id, |rows| AlignedBuf::zeroed(rows * width))
+        self.segments.ensure(id, |rows| {
+            Segment::new(Box::new(AlignedBuf::<T>::zeroed(rows * width)?))
+        })
     }
 
     /// Pointer to the first element of row `id`, or `None` if its storage was never ensured.
@@ -234,6 +263,19 @@ mod tests {
             store.get(id).store(id as u32 + 1, Ordering::Relaxed);
         }
         assert!((0..3000).all(|id| store.get(id).load(Ordering::Relaxed) == id as u32 + 1));
+    }
+
+    #[test]
+    fn first_segment_can_be_an_external_backing() {
+        let buf = AlignedBuf::<f32>::zeroed(8).unwrap();
+        // SAFETY: single-threaded test writing inside the buffer's 8 floats.
+        unsafe { buf.as_ptr().add(5).write(2.5) };
+        let store = RowStore::with_backing(4, 2, Box::new(buf)).unwrap();
+        assert_eq!(store.row(1)[1], 2.5);
+        store.ensure(2).unwrap();
+        assert_eq!(store.row(2), &[0.0; 4]);
+        let short = AlignedBuf::<f32>::zeroed(7).unwrap();
+        assert!(RowStore::with_backing(4, 2, Box::new(short)).is_err());
     }
 
     #[test]
