@@ -28,8 +28,10 @@ mod graph;
 mod index;
 pub mod io;
 mod metric;
+mod persist;
 mod space;
 
 pub use error::{Error, Result};
 pub use index::{FlatIndex, Index, IndexParams, Neighbor, MAX_NODES};
 pub use metric::Metric;
+pub use persist::{FileInfo, FORMAT_VERSION};

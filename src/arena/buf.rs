@@ -16,8 +16,10 @@ pub(crate) const SEGMENT_ALIGN: usize = 64;
 /// # Safety
 /// Implement only for types for which all-zero bytes are a valid value.
 pub(crate) unsafe trait ZeroInit: Sized + Send + Sync + 'static {}
-// SAFETY: 0.0f32, 0u32, 0u64 and the atomics wrapping them are all-zero bit patterns.
+// SAFETY: 0.0f32, 0u8, 0u32, 0u64 and the atomics wrapping them are all-zero bit patterns.
 unsafe impl ZeroInit for f32 {}
+// SAFETY: as above.
+unsafe impl ZeroInit for u8 {}
 // SAFETY: as above.
 unsafe impl ZeroInit for std::sync::atomic::AtomicU32 {}
 // SAFETY: as above.

@@ -8,7 +8,7 @@ mod buf;
 mod prefetch;
 mod rows;
 
-pub(crate) use buf::AlignedBuf;
+pub(crate) use buf::{AlignedBuf, Backing, ZeroInit, SEGMENT_ALIGN};
 pub(crate) use prefetch::prefetch;
 pub(crate) use rows::{NodeStore, RowStore};
 
@@ -33,6 +33,12 @@ impl VectorArena {
             dim,
             rows: RowStore::new(padded_dim(dim), reserve)?,
         })
+    }
+
+    /// An arena over existing rows (of width `padded_dim(dim)`), e.g. a file section.
+    pub(crate) fn from_rows(dim: usize, rows: RowStore<f32>) -> Self {
+        debug_assert_eq!(rows.width(), padded_dim(dim));
+        Self { dim, rows }
     }
 
     pub(crate) fn dim(&self) -> usize {

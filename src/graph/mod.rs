@@ -126,13 +126,31 @@ impl<'a> Links<'a> {
 
 impl Graph {
     pub(crate) fn new(config: GraphConfig, reserve: usize) -> Result<Self> {
-        Ok(Self {
+        Ok(Self::with_layer0(
             config,
-            layer0: RowStore::new(1 + config.m0, reserve)?,
+            RowStore::new(1 + config.m0, reserve)?,
+            reserve,
+        ))
+    }
+
+    /// A graph whose layer-0 rows (`[count, m0 ids]`) are `layer0`, e.g. a file section.
+    pub(crate) fn with_layer0(
+        config: GraphConfig,
+        layer0: RowStore<AtomicU32>,
+        reserve: usize,
+    ) -> Self {
+        debug_assert_eq!(layer0.width(), 1 + config.m0);
+        Self {
+            config,
+            layer0,
             nodes: NodeStore::new(reserve),
             entry: AtomicU64::new(NO_ENTRY),
             entry_lock: Mutex::new(()),
-        })
+        }
+    }
+
+    pub(crate) fn config(&self) -> &GraphConfig {
+        &self.config
     }
 
     /// The level of node `id`, drawn from a seeded hash of the id so that it does not depend on

@@ -2,7 +2,6 @@
 
 mod exact;
 mod params;
-mod persist;
 mod validate;
 
 pub use exact::FlatIndex;
@@ -27,6 +26,16 @@ pub struct Neighbor {
     pub key: u64,
     /// Distance to the query as defined by the [`Metric`] (smaller is closer).
     pub distance: f32,
+}
+
+pub(crate) fn graph_config(params: &IndexParams) -> GraphConfig {
+    GraphConfig {
+        m: params.get_m(),
+        m0: params.m0(),
+        ef_construction: params.get_ef_construction(),
+        level_multiplier: params.level_multiplier(),
+        seed: params.get_seed(),
+    }
 }
 
 /// The largest number of nodes one index holds (ids are `u32`).
@@ -75,23 +84,41 @@ impl Index {
             });
         }
         let vectors = VectorArena::new(dim, capacity)?;
+        let graph = Graph::new(graph_config(&params), capacity)?;
+        Ok(Self::from_parts(params, vectors, graph, capacity))
+    }
+
+    /// An index over existing vectors and graph (which may sit on a file), with no node ready
+    /// yet; the loader marks them.
+    pub(crate) fn from_parts(
+        params: IndexParams,
+        vectors: VectorArena,
+        graph: Graph,
+        reserve: usize,
+    ) -> Self {
         let pool = ScratchPool::new(vectors.stride());
-        let config = GraphConfig {
-            m: params.get_m(),
-            m0: params.m0(),
-            ef_construction: params.get_ef_construction(),
-            level_multiplier: params.level_multiplier(),
-            seed: params.get_seed(),
-        };
-        Ok(Self {
+        Self {
             params,
             space: Space::new(vectors, params.metric()),
-            graph: Graph::new(config, capacity)?,
-            slots: NodeStore::new(capacity),
+            graph,
+            slots: NodeStore::new(reserve),
             allocated: AtomicUsize::new(0),
             ready: AtomicUsize::new(0),
             pool,
-        })
+        }
+    }
+
+    /// Marks the first `nodes` ids, already linked, as inserted under `keys` (loading a file).
+    pub(crate) fn restore_nodes(&self, keys: impl Iterator<Item = u64>) {
+        let mut n = 0;
+        for (id, key) in keys.enumerate() {
+            let slot = self.slots.get(id);
+            slot.key.store(key, Ordering::Relaxed);
+            slot.ready.store(true, Ordering::Relaxed);
+            n += 1;
+        }
+        self.allocated.store(n, Ordering::Release);
+        self.ready.store(n, Ordering::Release);
     }
 
     /// Builds an index from `data` (`n * dim` floats, row-major), inserting rows in parallel on
@@ -249,6 +276,21 @@ impl Index {
             key: self.slots.get(c.id as usize).key.load(Ordering::Relaxed),
             distance: c.distance,
         }
+    }
+
+    /// The vectors and the graph, for the persistence layer.
+    pub(crate) fn parts(&self) -> (&Space, &Graph) {
+        (&self.space, &self.graph)
+    }
+
+    pub(crate) fn key_of(&self, id: u32) -> u64 {
+        self.slots.get(id as usize).key.load(Ordering::Relaxed)
+    }
+
+    /// The node count, if no insert is in flight (a consistent moment to save).
+    pub(crate) fn quiescent_len(&self) -> Option<usize> {
+        let ready = self.ready.load(Ordering::Acquire);
+        (ready == self.allocated.load(Ordering::Acquire)).then_some(ready)
     }
 
     /// Vectors fully inserted.

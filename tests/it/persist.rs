@@ -1,75 +1,205 @@
-//! Save and load: same answers, and bad files refused with typed errors.
+//! Index files: the same answers from RAM, a loaded file and a mapped file; damaged, foreign
+//! and newer files refused with typed errors; atomic saves.
 
-use crate::data::{clustered, SEED};
+use std::path::Path;
+
+use crate::data::{clustered, recall_at, SEED};
 use vicinity::{Error, Index, IndexParams, Metric};
 
+/// The three ways to hold an index that must answer alike.
+fn three_ways(index: Index, path: &Path) -> [(&'static str, Index); 3] {
+    index.save(path).unwrap();
+    [
+        ("ram", index),
+        ("loaded", Index::load(path).unwrap()),
+        ("mapped", Index::open(path).unwrap()),
+    ]
+}
+
 #[test]
-fn saved_index_answers_identically_and_takes_more_adds() {
+fn ram_loaded_and_mapped_answer_identically() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.vcn");
     let (rows, dim) = (3_000, 20);
     let data = clustered(rows + 100, dim, 12, SEED + 9);
     let (base, queries) = data.split_at(rows * dim);
     for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
-        let index = Index::build(IndexParams::new(metric).m(8), dim, &base[..2_000 * dim]).unwrap();
-        index.save(&path).unwrap();
-        let loaded = Index::load(&path).unwrap();
-        assert_eq!(loaded.len(), index.len());
-        assert_eq!(loaded.params(), index.params());
-        let a = index.search_batch(queries, 10, 50).unwrap();
-        let b = loaded.search_batch(queries, 10, 50).unwrap();
-        assert_eq!(a, b, "{metric}: loaded index answers differently");
-        let keys: Vec<u64> = (2_000..rows as u64).collect();
-        loaded.add_batch(&keys, &base[2_000 * dim..]).unwrap();
-        assert_eq!(loaded.len(), rows);
-        if metric != Metric::InnerProduct {
-            // (Under inner product a longer vector can beat the query's own copy.)
-            let hit = loaded
-                .search(&base[2_500 * dim..2_501 * dim], 1, 50)
-                .unwrap();
-            assert_eq!(hit[0].key, 2_500, "{metric}");
+        let path = dir.path().join(format!("{metric}.vcn"));
+        let index = Index::build(IndexParams::new(metric).m(8), dim, base).unwrap();
+        let ways = three_ways(index, &path);
+        let answers: Vec<_> = ways
+            .iter()
+            .map(|(_, i)| i.search_batch(queries, 10, 50).unwrap())
+            .collect();
+        for (w, a) in ways.iter().zip(&answers).skip(1) {
+            assert_eq!(w.1.len(), rows);
+            assert_eq!(w.1.params(), ways[0].1.params());
+            assert_eq!(a, &answers[0], "{metric}: {} answers differently", w.0);
         }
+        for (name, index) in &ways {
+            let r = recall_at(index, base, queries, 10, 100);
+            assert!(r >= 0.95, "{metric} {name}: recall {r}");
+        }
+        let info = Index::verify(&path).unwrap();
+        assert_eq!((info.nodes, info.dim, info.metric), (rows, dim, metric));
     }
 }
 
 #[test]
-fn damaged_or_foreign_files_are_refused() {
+fn round_trip_after_adds_keeps_every_key() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.vcn");
+    let (a, b) = (dir.path().join("a.vcn"), dir.path().join("b.vcn"));
+    let (rows, dim) = (4_000, 16);
+    let data = clustered(rows + 100, dim, 10, SEED + 10);
+    let (base, queries) = data.split_at(rows * dim);
+    let half = rows / 2;
+    Index::build(IndexParams::new(Metric::L2), dim, &base[..half * dim])
+        .unwrap()
+        .save(&a)
+        .unwrap();
+
+    let opened = Index::open(&a).unwrap();
+    let keys: Vec<u64> = (half as u64..rows as u64).collect();
+    opened.add_batch(&keys, &base[half * dim..]).unwrap();
+    opened.repair();
+    opened.save(&b).unwrap();
+    // Adds to a mapped index never reach its file.
+    assert_eq!(Index::verify(&a).unwrap().nodes, half);
+
+    let reopened = Index::open(&b).unwrap();
+    assert_eq!(reopened.len(), rows);
+    for key in [0usize, half - 1, half, rows - 1] {
+        let hit = reopened
+            .search(&base[key * dim..(key + 1) * dim], 1, 64)
+            .unwrap();
+        assert_eq!(hit[0].key, key as u64);
+    }
+    let r = recall_at(&reopened, base, queries, 10, 100);
+    assert!(r >= 0.95, "recall after open/add/save/open {r}");
+}
+
+#[test]
+fn every_truncation_and_flipped_byte_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("good.vcn");
     let dim = 8;
-    let base = clustered(500, dim, 4, SEED);
-    Index::build(IndexParams::new(Metric::L2), dim, &base)
+    let base = clustered(700, dim, 4, SEED);
+    Index::build(IndexParams::new(Metric::Cosine).m(4), dim, &base)
         .unwrap()
         .save(&path)
         .unwrap();
     let good = std::fs::read(&path).unwrap();
     let bad = dir.path().join("bad.vcn");
-    let step = (good.len() / 97).max(1);
-    for cut in (0..good.len()).step_by(step) {
+
+    let step = (good.len() / 211).max(1);
+    for cut in (0..good.len()).step_by(step).chain([good.len() - 1]) {
         std::fs::write(&bad, &good[..cut]).unwrap();
+        for (how, result) in [
+            ("load", Index::load(&bad).map(|_| ())),
+            ("open", Index::open(&bad).map(|_| ())),
+        ] {
+            assert!(
+                matches!(result, Err(Error::Format { .. })),
+                "{how} of a file cut at {cut}"
+            );
+        }
+    }
+    for pos in (0..good.len()).step_by(step / 2 + 1) {
+        let mut flipped = good.clone();
+        flipped[pos] ^= 0x5a;
+        std::fs::write(&bad, &flipped).unwrap();
         assert!(
             matches!(Index::load(&bad), Err(Error::Format { .. })),
-            "cut at {cut}"
+            "load, byte {pos} flipped"
         );
+        assert!(
+            matches!(Index::verify(&bad), Err(Error::Format { .. })),
+            "verify, byte {pos} flipped"
+        );
+        // Opening skips the vectors' checksum, but nothing else.
+        if Index::open(&bad).is_ok() {
+            assert!(Index::verify(&bad).is_err());
+        }
     }
-    std::fs::write(&bad, b"\x08\0\0\0not an index at all").unwrap();
-    assert!(matches!(Index::load(&bad), Err(Error::Format { .. })));
+}
+
+#[test]
+fn foreign_newer_and_missing_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.vcn");
+    Index::build(
+        IndexParams::new(Metric::L2),
+        4,
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0],
+    )
+    .unwrap()
+    .save(&path)
+    .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let bad = dir.path().join("bad.vcn");
+
+    // An fvecs file given as an index.
+    let mut fvecs = 4i32.to_le_bytes().to_vec();
+    fvecs.extend([1f32, 2.0, 3.0, 4.0].iter().flat_map(|x| x.to_le_bytes()));
+    std::fs::write(&bad, &fvecs).unwrap();
+    let err = Index::open(&bad).unwrap_err().to_string();
+    assert!(err.contains("not a vicinity index"), "{err}");
+
+    let mut newer = good.clone();
+    newer[8..12].copy_from_slice(&99u32.to_le_bytes());
+    std::fs::write(&bad, &newer).unwrap();
+    let err = Index::load(&bad).unwrap_err().to_string();
+    assert!(err.contains("newer"), "{err}");
+
+    let mut swapped = good.clone();
+    swapped[12..16].copy_from_slice(&0x0102_0304u32.to_be_bytes());
+    std::fs::write(&bad, &swapped).unwrap();
+    let err = Index::open(&bad).unwrap_err().to_string();
+    assert!(err.contains("byte order"), "{err}");
+
+    std::fs::write(&bad, b"").unwrap();
+    assert!(matches!(Index::open(&bad), Err(Error::Format { .. })));
     assert!(matches!(
         Index::load(dir.path().join("missing")),
         Err(Error::Io { .. })
     ));
-    let mut newer = good.clone();
-    newer[8] = 99;
-    std::fs::write(&bad, &newer).unwrap();
-    let err = Index::load(&bad).unwrap_err().to_string();
-    assert!(err.contains("version"), "{err}");
+    assert!(matches!(
+        Index::open(dir.path().join("missing")),
+        Err(Error::Io { .. })
+    ));
 }
 
 #[test]
-fn failed_save_leaves_no_file() {
+fn empty_index_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.vcn");
+    Index::new(IndexParams::new(Metric::Cosine), 5)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    for index in [Index::load(&path).unwrap(), Index::open(&path).unwrap()] {
+        assert!(index.is_empty());
+        assert!(index.search(&[1.0; 5], 3, 10).unwrap().is_empty());
+        index.add(7, &[1.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+        assert_eq!(index.search(&[1.0; 5], 3, 10).unwrap()[0].key, 7);
+    }
+}
+
+#[test]
+fn failed_save_leaves_no_file_and_keeps_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
     let index = Index::build(IndexParams::new(Metric::L2), 4, &[1.0, 2.0, 3.0, 4.0]).unwrap();
     let target = dir.path().join("no-such-dir").join("x.vcn");
     assert!(matches!(index.save(&target), Err(Error::Io { .. })));
     assert!(!target.exists());
+    // Saving over an existing index replaces it whole.
+    let path = dir.path().join("x.vcn");
+    index.save(&path).unwrap();
+    let bigger = Index::build(IndexParams::new(Metric::L2), 4, &[1.0; 40]).unwrap();
+    bigger.save(&path).unwrap();
+    assert_eq!(Index::load(&path).unwrap().len(), 10);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "temp files left: {leftovers:?}");
 }

@@ -1,0 +1,109 @@
+//! Index files: one versioned, self-describing file per index, saved atomically, and read back
+//! either into RAM or by mapping it, with the vectors and layer-0 links used in place.
+//!
+//! ```text
+//!  offset 0       header (one 4 KiB page, little-endian)
+//!                 ┌──────────────────────────────────────────────────────────────────────┐
+//!                 │ magic "VICINITY" │ version u32 │ byte-order marker u32 0x01020304     │
+//!                 │ header_len u32 │ metric u32 │ dim u32 │ stride u32 │ m u32 │ m0 u32    │
+//!                 │ ef_construction u32 │ top level u32 │ seed u64 │ nodes u64 │ entry u64 │
+//!                 │ section count u32 │ reserved u32                                      │
+//!                 │ 5 x { kind u32 │ crc32c u32 │ offset u64 │ length u64 │ reserved u64 }  │
+//!                 │ header crc32c u32 (over the 240 bytes above) │ zeros to 4096          │
+//!                 └──────────────────────────────────────────────────────────────────────┘
+//!  page-aligned   vectors      nodes x stride f32       (rows zero-padded to 16 floats)
+//!  page-aligned   layer 0      nodes x (1 + m0) u32     ([count, ids..., zeros])
+//!  page-aligned   levels       nodes x u8
+//!  page-aligned   upper links  for each node with level L > 0, in id order: L x (1 + m) u32
+//!  page-aligned   keys         nodes x u64
+//!                 zeros to the next page boundary (the file length is checked)
+//! ```
+//!
+//! Every section carries a CRC-32C; gaps must be zero. Opening checks the header, every
+//! checksum but the vectors' (which would read every vector page), and every link (ids in
+//! range, caps, levels), so a search never follows a bad link. [`crate::Index::verify`] and
+//! [`crate::Index::load`] also check the vectors.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `format.rs` | the header, the section table, their checks |
+//! | `file.rs` | the file's bytes (heap or copy-on-write mapping) and sections as arena backings |
+//! | `write.rs` | saving: sections streamed with checksums, then the header, atomically |
+//! | `read.rs` | opening: checks, then an index over the file's sections |
+
+mod file;
+mod format;
+mod read;
+mod write;
+
+use std::path::Path;
+
+use self::file::FileBytes;
+use self::read::{check_sections, header_of, index_from_file, Checks};
+use crate::error::Result;
+use crate::Index;
+
+pub use self::format::VERSION as FORMAT_VERSION;
+
+/// What [`Index::verify`] found in a file that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileInfo {
+    pub format_version: u32,
+    pub dim: usize,
+    pub metric: crate::Metric,
+    pub m: usize,
+    pub ef_construction: usize,
+    pub seed: u64,
+    pub nodes: usize,
+    pub file_bytes: u64,
+    /// Name and CRC-32C of each section, in file order.
+    pub sections: Vec<(&'static str, u64, u32)>,
+}
+
+impl Index {
+    /// Writes the index to `path` atomically (a temp file in the same folder, fsync, rename): an
+    /// error or a crash never leaves a partial file there nor harms the file it replaces.
+    /// Fails if another thread is adding at that moment.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        write::save(self, path.as_ref())
+    }
+
+    /// Reads an index file into memory, checking every checksum.
+    pub fn load(path: impl AsRef<Path>) -> Result<Index> {
+        let path = path.as_ref();
+        index_from_file(FileBytes::read(path)?, Checks::All, path)
+    }
+
+    /// Opens an index file by mapping it (copy-on-write): vectors and layer-0 links are searched
+    /// in place and paged in by the OS as needed, so an index larger than RAM can be served.
+    /// Checks the structure and every checksum except the vectors' (see [`Index::verify`]).
+    /// The opened index takes more `add`s; they stay in memory until the next `save`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Index> {
+        let path = path.as_ref();
+        index_from_file(FileBytes::map(path)?, Checks::AllButVectors, path)
+    }
+
+    /// Checks every checksum of an index file (reading it whole, sequentially) and reports what
+    /// it holds.
+    pub fn verify(path: impl AsRef<Path>) -> Result<FileInfo> {
+        let path = path.as_ref();
+        let file = FileBytes::read(path)?;
+        let header = header_of(&file, path)?;
+        check_sections(&file, &header, Checks::All, path)?;
+        Ok(FileInfo {
+            format_version: header.version,
+            dim: header.dim,
+            metric: header.metric,
+            m: header.m,
+            ef_construction: header.ef_construction,
+            seed: header.seed,
+            nodes: header.nodes,
+            file_bytes: file.len() as u64,
+            sections: format::SECTIONS
+                .iter()
+                .zip(&header.sections)
+                .map(|(s, e)| (s.name(), e.len, e.crc))
+                .collect(),
+        })
+    }
+}
