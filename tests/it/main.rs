@@ -4,5 +4,6 @@ mod api;
 mod cli;
 mod concurrency;
 mod data;
+mod golden;
 mod persist;
 mod recall;
