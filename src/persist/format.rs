@@ -353,3 +353,60 @@ impl Reader<'_> {
         u64::from_le_bytes(self.take())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Header {
+        let mut h = Header {
+            version: VERSION,
+            metric: Metric::Cosine,
+            dim: 100,
+            stride: padded_dim(100),
+            m: 16,
+            m0: 32,
+            ef_construction: 200,
+            seed: 7,
+            nodes: 1000,
+            entry: Some((3, 2)),
+            sections: Default::default(),
+        };
+        h.layout(70);
+        h
+    }
+
+    fn bad(reason: String) -> Error {
+        Error::format("test", FORMAT, reason)
+    }
+
+    #[test]
+    fn header_round_trips() {
+        let h = sample();
+        let bytes = h.encode();
+        assert_eq!(Header::decode(&bytes, h.file_len(), &bad).unwrap(), h);
+    }
+
+    #[test]
+    fn wrong_file_length_is_refused() {
+        let h = sample();
+        let err = Header::decode(&h.encode(), h.file_len() - 1, &bad).unwrap_err();
+        assert!(err.to_string().contains("truncated or extended"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..5000), len in any::<u64>()) {
+            let _ = Header::decode(&bytes, len, &bad);
+        }
+
+        #[test]
+        fn any_changed_header_byte_is_caught(pos in 0usize..HEADER_LEN, x in 1u8..=255) {
+            let h = sample();
+            let mut bytes = h.encode();
+            bytes[pos] ^= x;
+            prop_assert!(Header::decode(&bytes, h.file_len(), &bad).is_err());
+        }
+    }
+}

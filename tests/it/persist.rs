@@ -203,3 +203,50 @@ fn failed_save_leaves_no_file_and_keeps_the_old_one() {
         .collect();
     assert_eq!(leftovers.len(), 1, "temp files left: {leftovers:?}");
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// A small valid index file to mutate.
+    fn seed_file() -> &'static Vec<u8> {
+        static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+        FILE.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("seed.vcn");
+            let base = clustered(120, 5, 3, SEED);
+            Index::build(IndexParams::new(Metric::L2).m(3), 5, &base)
+                .unwrap()
+                .save(&path)
+                .unwrap();
+            std::fs::read(&path).unwrap()
+        })
+    }
+
+    proptest! {
+        // `PROPTEST_CASES=20000 cargo test --test it fuzz` for a longer run.
+        #[test]
+        fn mutated_files_never_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = seed_file().clone();
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("m.vcn");
+            std::fs::write(&path, &bytes).unwrap();
+            for index in [Index::load(&path), Index::open(&path)].into_iter().flatten() {
+                // Whatever opened must search without panicking.
+                let _ = index.search(&[0.5; 5], 3, 16);
+            }
+            let _ = Index::verify(&path);
+        }
+    }
+}
