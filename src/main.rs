@@ -1,4 +1,5 @@
-//! The `vicinity` command line: generate data, compute ground truth, build an index, search it.
+//! The `vicinity` command line: generate data, compute ground truth, build an index, search it,
+//! inspect an index file.
 //!
 //! Everything lives in `cli/`; this file parses the arguments, runs the subcommand and turns an
 //! error into one line on stderr and exit status 1. Usage errors (a missing or malformed flag)

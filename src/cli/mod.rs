@@ -1,14 +1,15 @@
 //! The command line's arguments and the dispatch to one file per subcommand.
 //!
-//! | file             | job                                                            |
-//! |------------------|----------------------------------------------------------------|
-//! | `mod.rs`         | the clap argument types, [`run`]                               |
-//! | `setup.rs`       | checks done before the work: metric, thread pool, output path  |
-//! | `report.rs`      | the JSON line on stdout, resident memory, progress bars        |
-//! | `build.rs`       | `vicinity build`: vectors in, index file out                   |
-//! | `search.rs`      | `vicinity search`: queries against an index, speed and recall  |
-//! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force        |
-//! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data            |
+//! | file             | job                                                             |
+//! |------------------|-----------------------------------------------------------------|
+//! | `mod.rs`         | the clap argument types, [`run`]                                |
+//! | `setup.rs`       | checks done before the work: metric, thread pool, output path   |
+//! | `report.rs`      | the JSON line on stdout, resident memory, progress bars         |
+//! | `build.rs`       | `vicinity build`: vectors in, index file out                    |
+//! | `search.rs`      | `vicinity search`: queries against an index, speed and recall   |
+//! | `info.rs`        | `vicinity info`: an index file's header, every checksum checked |
+//! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force         |
+//! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data             |
 //!
 //! Every subcommand prints one JSON object on one line to stdout; progress goes to stderr.
 //! Values clap cannot judge (a metric name, `--m 1`, `--k 0`) are checked by the subcommand, so
@@ -17,6 +18,7 @@
 mod build;
 mod generate;
 mod groundtruth;
+mod info;
 mod report;
 mod search;
 mod setup;
@@ -40,6 +42,8 @@ enum Command {
     Build(BuildArgs),
     /// Search an index with a file of queries; report speed, and recall against ground truth.
     Search(SearchArgs),
+    /// Print an index file's header and sections after checking every checksum.
+    Info(InfoArgs),
     /// Compute the exact nearest neighbours of each query by brute force.
     Groundtruth(GroundtruthArgs),
     /// Write seeded, clustered Gaussian vectors (and optionally held-out queries).
@@ -101,6 +105,16 @@ struct SearchArgs {
     /// recall@k to the report.
     #[arg(long, value_name = "GT.ivecs")]
     gt: Option<PathBuf>,
+    /// Read the whole index into memory (checking every checksum) instead of mapping it.
+    #[arg(long)]
+    load: bool,
+}
+
+#[derive(Debug, Args)]
+struct InfoArgs {
+    /// An index written by `vicinity build`.
+    #[arg(long, value_name = "INDEX")]
+    index: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +170,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(args) => build::run(args),
         Command::Search(args) => search::run(args),
+        Command::Info(args) => info::run(args),
         Command::Groundtruth(args) => groundtruth::run(args),
         Command::Generate(args) => generate::run(args),
     }

@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-/// A JSON object whose fields keep the order they were added in.
+/// A JSON object whose fields keep the order they were added in (serde_json's own objects sort
+/// their keys), each value held already rendered.
 #[derive(Debug, Default)]
 pub struct JsonLine {
-    fields: Vec<(&'static str, Value)>,
+    fields: Vec<(&'static str, String)>,
 }
 
 impl JsonLine {
@@ -21,7 +22,18 @@ impl JsonLine {
 
     /// Adds `key: value`. Non-finite floats and `None` become `null`.
     pub fn field(mut self, key: &'static str, value: impl Into<Value>) -> Self {
-        self.fields.push((key, value.into()));
+        self.fields.push((key, value.into().to_string()));
+        self
+    }
+
+    /// Adds `key: [objects...]`, each object keeping its own field order.
+    pub fn objects(
+        mut self,
+        key: &'static str,
+        objects: impl IntoIterator<Item = JsonLine>,
+    ) -> Self {
+        let items: Vec<String> = objects.into_iter().map(|o| o.render()).collect();
+        self.fields.push((key, format!("[{}]", items.join(","))));
         self
     }
 
@@ -48,8 +60,23 @@ impl JsonLine {
 /// Resident set size of this process in bytes (`VmRSS` in `/proc/self/status`), if the system
 /// has one.
 pub fn rss_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// Resident anonymous memory (heap, not file pages): what a mapped index should keep small.
+pub fn rss_anon_bytes() -> Option<u64> {
+    status_bytes("RssAnon:")
+}
+
+/// Resident pages of mapped files (the index file's pages, when mapped).
+pub fn rss_file_bytes() -> Option<u64> {
+    status_bytes("RssFile:")
+}
+
+/// A `/proc/self/status` line of kibibytes, in bytes (Linux only; `None` elsewhere).
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     kib.checked_mul(1024)
 }
@@ -85,6 +112,19 @@ mod tests {
             .field("none", None::<f64>)
             .render();
         assert_eq!(line, r#"{"z":1,"a":"l2","nan":null,"none":null}"#);
+    }
+
+    #[test]
+    fn nested_objects_keep_order() {
+        let inner = |n: u32| JsonLine::new().field("name", "s").field("bytes", n);
+        let line = JsonLine::new()
+            .objects("list", [inner(1), inner(2)])
+            .objects("none", [])
+            .render();
+        assert_eq!(
+            line,
+            r#"{"list":[{"name":"s","bytes":1},{"name":"s","bytes":2}],"none":[]}"#
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The `vicinity` binary driven end to end: generate → groundtruth → build → search, metric
-//! aliases, and every bad input failing with one line on stderr, exit status 1 and no panic.
+//! The `vicinity` binary driven end to end: generate → groundtruth → build → search (mapped and
+//! loaded) → info, metric aliases, and every bad input (damaged index files included) failing
+//! with one line on stderr, exit status 1 and no panic.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -539,8 +540,138 @@ fn ground_truth_of_the_wrong_shape_is_refused() {
 #[test]
 fn a_file_that_is_not_an_index_is_refused() {
     let data = Fixture::small();
+    for load in ["", "--load"] {
+        let line = fails(
+            &[
+                &"search --index",
+                &data.base,
+                &"--queries",
+                &data.queries,
+                &load,
+            ],
+            "not a vicinity index",
+        );
+        assert!(line.contains(&data.base.display().to_string()), "{line}");
+    }
+    fails(&[&"info --index", &data.base], "not a vicinity index");
+}
+
+#[test]
+fn mapped_and_loaded_searches_agree() {
+    let data = Fixture::small();
+    let search = |load: &str, ids: &PathBuf| {
+        ok(&[
+            &"search --index",
+            &data.index,
+            &"--queries",
+            &data.queries,
+            &"--k 10 --ef 32 --gt",
+            &data.gt,
+            &"--output",
+            ids,
+            &load,
+        ])
+    };
+    let (mapped_ids, loaded_ids) = (data.path("mapped.ivecs"), data.path("loaded.ivecs"));
+    let mapped = search("", &mapped_ids);
+    let loaded = search("--load", &loaded_ids);
+    assert_eq!(mapped["mode"], "mapped");
+    assert_eq!(loaded["mode"], "loaded");
+    assert!(mapped["recall"].as_f64().expect("recall") > 0.0);
+    assert_eq!(mapped["recall"], loaded["recall"]);
+    let mapped_bytes = std::fs::read(&mapped_ids).expect("mapped ids");
+    assert_eq!(mapped_bytes.len(), 50 * (1 + 10) * 4);
+    assert_eq!(
+        mapped_bytes,
+        std::fs::read(&loaded_ids).expect("loaded ids")
+    );
+    // The contract's keys keep their order, then "mode" and the memory figures.
+    let out = vicinity(&[&"search --index", &data.index, &"--queries", &data.queries]);
+    let line = String::from_utf8_lossy(&out.stdout);
+    let keys = [
+        "k",
+        "ef",
+        "queries",
+        "threads",
+        "seconds",
+        "qps",
+        "recall",
+        "mode",
+        "rss_anon_bytes",
+        "rss_file_bytes",
+    ];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| line.find(&format!("\"{k}\":")).expect(k))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "key order: {line}");
+    assert!(line.contains(",\"mode\":\"mapped\","), "{line}");
+}
+
+#[test]
+fn info_reports_the_header() {
+    let data = Fixture::new(300, 12, "cosine", 9);
+    let info = ok(&[&"info --index", &data.index]);
+    assert_eq!(info["format_version"], vicinity::FORMAT_VERSION);
+    assert_eq!(info["dim"], 12);
+    assert_eq!(info["metric"], "cosine");
+    assert_eq!(info["nodes"], 300);
+    assert_eq!(info["m"], 16);
+    assert_eq!(info["m0"], 32);
+    assert_eq!(info["ef_construction"], 200);
+    assert_eq!(info["checksums"], "verified");
+    let file_bytes = std::fs::metadata(&data.index).expect("index").len();
+    assert_eq!(info["file_bytes"], file_bytes);
+    let sections = info["sections"].as_array().expect("sections");
+    assert_eq!(sections.len(), 5);
+    let names: Vec<&str> = sections
+        .iter()
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names[0], "vectors");
+    for s in sections {
+        assert!(s["bytes"].as_u64().expect("bytes") <= file_bytes, "{s}");
+        assert!(s["crc32c"].is_u64(), "{s}");
+    }
+    let line =
+        String::from_utf8_lossy(&vicinity(&[&"info --index", &data.index]).stdout).into_owned();
+    assert!(line.starts_with(r#"{"format_version":"#), "{line}");
+    assert!(
+        line.contains(r#""sections":[{"name":"vectors","bytes":"#),
+        "{line}"
+    );
+    assert!(line.ends_with("\"checksums\":\"verified\"}\n"), "{line}");
+}
+
+#[test]
+fn info_refuses_a_damaged_index() {
+    let data = Fixture::small();
+    let bytes = std::fs::read(&data.index).expect("index");
+    let cut = data.path("cut.vicinity");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write cut");
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x40;
+    let flip = data.path("flip.vicinity");
+    std::fs::write(&flip, &flipped).expect("write flip");
+    let line = fails(&[&"info --index", &cut], "truncated");
+    assert!(line.contains(&cut.display().to_string()), "{line}");
+    for damaged in [&cut, &flip] {
+        let name = damaged.display().to_string();
+        fails(&[&"info --index", damaged], &name);
+        fails(
+            &[
+                &"search --load --index",
+                damaged,
+                &"--queries",
+                &data.queries,
+            ],
+            &name,
+        );
+    }
+    // A mapped open checks the length and every checksum but the vectors'; whether the flipped
+    // byte lands in the vectors depends on the layout, so only the cut file is tried here.
     fails(
-        &[&"search --index", &data.base, &"--queries", &data.queries],
-        "not a vicinity index",
+        &[&"search --index", &cut, &"--queries", &data.queries],
+        &cut.display().to_string(),
     );
 }

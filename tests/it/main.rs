@@ -5,5 +5,6 @@ mod cli;
 mod concurrency;
 mod data;
 mod golden;
+mod memory;
 mod persist;
 mod recall;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Serve an index file larger than the memory the process may use: search it mapped inside a
+# memory cgroup whose limit is well below the file size, and compare recall and QPS with the
+# same index mapped without a limit (cold, then warm page cache) and loaded into RAM.
+#
+#   sudo bash scripts/larger_than_memory.sh [--rows 600000] [--dim 128] [--limit-mib 160] [--dir DIR]
+#
+# Needs root and a cgroup memory controller (v1 or v2); builds the release binary first.
+set -euo pipefail
+
+rows=600000 dim=128 limit_mib=160 dir="${VICINITY_BENCH_OUT:-}" queries=1000 ef=64
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rows) rows="$2"; shift 2 ;;
+        --dim) dim="$2"; shift 2 ;;
+        --limit-mib) limit_mib="$2"; shift 2 ;;
+        --dir) dir="$2"; shift 2 ;;
+        --ef) ef="$2"; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+dir="${dir:-results/larger-than-memory}"
+mkdir -p "$dir"
+cargo build --release -q
+bin="${CARGO_TARGET_DIR:-target}/release/vicinity"
+
+base="$dir/base-$rows-$dim.fvecs" q="$dir/queries-$dim.fvecs" gt="$dir/gt-$rows-$dim.ivecs" idx="$dir/index-$rows-$dim.vcn"
+[ -f "$base" ] || "$bin" generate --rows "$rows" --dim "$dim" --clusters 100 --seed 5 --output "$base" \
+    --queries "$queries" --queries-output "$q" >&2
+[ -f "$gt" ] || "$bin" groundtruth --base "$base" --queries "$q" --metric l2 --k 10 --output "$gt" >&2
+[ -f "$idx" ] || "$bin" build --input "$base" --metric l2 --output "$idx" >&2
+echo "index file: $(stat -c %s "$idx") bytes; cgroup limit: $((limit_mib << 20)) bytes" >&2
+
+# A memory cgroup with the limit (v2 if mounted, else v1).
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    cg=/sys/fs/cgroup/vicinity-ltm; mkdir -p "$cg"; echo $((limit_mib << 20)) > "$cg/memory.max"
+    echo 0 > "$cg/memory.swap.max" 2>/dev/null || true
+else
+    cg=/sys/fs/cgroup/memory/vicinity-ltm; mkdir -p "$cg"; echo $((limit_mib << 20)) > "$cg/memory.limit_in_bytes"
+fi
+limited() { bash -c 'echo $$ > "$0"/cgroup.procs && exec "$@"' "$cg" "$@"; }
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+search=("$bin" search --index "$idx" --queries "$q" --k 10 --ef "$ef" --gt "$gt")
+
+drop_caches
+echo "mapped, ${limit_mib} MiB cgroup, cold:  $(limited "${search[@]}")"
+echo "mapped, ${limit_mib} MiB cgroup, again: $(limited "${search[@]}")"
+drop_caches
+echo "mapped, no limit, cold:  $("${search[@]}")"
+echo "mapped, no limit, warm:  $("${search[@]}")"
+echo "loaded into RAM:         $("${search[@]}" --load)"
+rmdir "$cg" 2>/dev/null || true
