@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
-use vicinity::io::read_vectors;
+use vicinity::io::VectorFile;
 use vicinity::{Index, IndexParams};
 
 use super::report::{delta, progress, rss_bytes, JsonLine};
-use super::setup::{check_values, check_writable, metric, thread_pool};
+use super::setup::{check_file_values, check_writable, metric, thread_pool};
 use super::BuildArgs;
 
 pub fn run(args: BuildArgs) -> Result<()> {
@@ -26,20 +26,20 @@ pub fn run(args: BuildArgs) -> Result<()> {
     check_writable(&args.output, "--output")?;
     let pool = thread_pool(args.threads)?;
 
-    let base = read_vectors(&args.input).context("--input")?;
-    check_values(&base, metric).context("--input")?;
-    let (rows, dim) = (base.rows, base.dim);
+    // Mapped, not loaded: the input is paged in row by row as the build goes.
+    let base = VectorFile::open(&args.input).context("--input")?;
+    check_file_values(&base, metric).context("--input")?;
+    let (rows, dim) = (base.rows(), base.dim());
 
     let rss_before = rss_bytes();
     let index = Index::with_capacity(params, dim, rows)?;
     let bar = progress(rows, "building");
     let start = Instant::now();
     pool.install(|| {
-        base.data
-            .par_chunks_exact(dim)
-            .enumerate()
-            .try_for_each(|(row, v)| {
-                index.add(row as u64, v)?;
+        (0..rows)
+            .into_par_iter()
+            .try_for_each_init(Vec::new, |buf, row| {
+                index.add(row as u64, base.row(row, buf))?;
                 bar.inc(1);
                 Ok::<_, vicinity::Error>(())
             })

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use rayon::ThreadPool;
-use vicinity::io::Matrix;
+use vicinity::io::{Matrix, VectorFile};
 use vicinity::{Error, Metric};
 
 /// Parses a metric name with the library's rules (and its error message).
@@ -78,13 +78,24 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<()> {
 /// Checks every value of `m` as the index would (finite; not all zeros under cosine), reporting
 /// the row in the whole file rather than in a batch.
 pub fn check_values(m: &Matrix<f32>, metric: Metric) -> vicinity::Result<()> {
-    for (row, v) in m.data.chunks_exact(m.dim.max(1)).enumerate() {
-        if let Some(component) = v.iter().position(|x| !x.is_finite()) {
-            return Err(Error::NonFinite { row, component });
-        }
-        if metric == Metric::Cosine && v.iter().all(|&x| x == 0.0) {
-            return Err(Error::ZeroVector { row });
-        }
+    m.data
+        .chunks_exact(m.dim.max(1))
+        .enumerate()
+        .try_for_each(|(row, v)| check_row(row, v, metric))
+}
+
+/// [`check_values`] over a mapped file, a row at a time.
+pub fn check_file_values(f: &VectorFile, metric: Metric) -> vicinity::Result<()> {
+    let mut buf = Vec::new();
+    (0..f.rows()).try_for_each(|row| check_row(row, f.row(row, &mut buf), metric))
+}
+
+fn check_row(row: usize, v: &[f32], metric: Metric) -> vicinity::Result<()> {
+    if let Some(component) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::NonFinite { row, component });
+    }
+    if metric == Metric::Cosine && v.iter().all(|&x| x == 0.0) {
+        return Err(Error::ZeroVector { row });
     }
     Ok(())
 }

@@ -30,6 +30,7 @@
 //! Writers never leave a half-written file at the target path: see `atomic.rs`.
 
 mod atomic;
+mod mapped;
 mod npy;
 mod vecs;
 
@@ -38,6 +39,7 @@ use std::path::Path;
 use crate::{Error, Result};
 
 pub(crate) use atomic::write_atomic;
+pub use mapped::VectorFile;
 pub use npy::write_npy;
 pub use vecs::{write_fvecs, write_ivecs};
 

@@ -164,7 +164,18 @@ pub(crate) fn parse_npy<'a>(bytes: &'a [u8], path: &Path) -> Result<NpyArray<'a>
     })
 }
 
-impl NpyArray<'_> {
+impl<'a> NpyArray<'a> {
+    /// `(rows, dim, data, element size)`, the size given only for the types a mapped reader
+    /// uses in place or widens (`<f4`: 4, `|u1`: 1).
+    pub(crate) fn shape_and_data(&self) -> (usize, usize, &'a [u8], Option<usize>) {
+        let size = match self.dtype {
+            Dtype::F32 => Some(4),
+            Dtype::U8 => Some(1),
+            _ => None,
+        };
+        (self.rows, self.dim, self.data, size)
+    }
+
     /// The array as f32 vectors: `<f4` as is, `<f8` narrowed, `|u1` and `|i1` widened.
     pub(crate) fn to_f32(&self, path: &Path) -> Result<Matrix<f32>> {
         let data = match self.dtype {
