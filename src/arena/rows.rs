@@ -106,7 +106,6 @@ impl<T: ZeroInit> RowStore<T> {
 
     /// A store whose first `rows` rows are the memory of `backing` (which must hold at least
     /// `rows * width` elements): the seam where a file mapping takes the heap's place.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn with_backing(
         width: usize,
         rows: usize,

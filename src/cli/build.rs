@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use vicinity::io::VectorFile;
 use vicinity::{Index, IndexParams};
 
-use super::report::{delta, progress, rss_bytes, JsonLine};
+use super::report::{delta, progress, rss_anon_bytes, rss_bytes, JsonLine};
 use super::setup::{check_file_values, check_writable, metric, thread_pool};
 use super::BuildArgs;
 
@@ -32,7 +32,15 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let (rows, dim) = (base.rows(), base.dim());
 
     let rss_before = rss_bytes();
-    let index = Index::with_capacity(params, dim, rows)?;
+    let index = if args.on_disk {
+        let dir = match args.output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        Index::with_capacity_on_disk(params, dim, rows, &dir)?
+    } else {
+        Index::with_capacity(params, dim, rows)?
+    };
     let bar = progress(rows, "building");
     let start = Instant::now();
     pool.install(|| {
@@ -63,5 +71,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
         .field("memory_bytes", memory)
         .field("bytes_per_vector", memory as f64 / rows as f64)
         .field("rss_delta_bytes", delta(rss_before, rss_after))
+        .field("rss_anon_bytes", rss_anon_bytes())
+        .field("on_disk", args.on_disk)
         .print()
 }

@@ -4,6 +4,9 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+use std::fs::OpenOptions;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use memmap2::{Advice, MmapMut, MmapOptions};
 
 use crate::arena::{AlignedBuf, Backing, ZeroInit};
@@ -119,6 +122,71 @@ impl<T: ZeroInit> SectionBacking<T> {
 // memory lives (and stays put) as long as the Arc does; it is writable (heap or private map);
 // any bit pattern is a valid f32 / AtomicU32 (ZeroInit types are plain integers and floats).
 unsafe impl<T: ZeroInit> Backing<T> for SectionBacking<T> {
+    fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// `len` zeroed `T`s in a shared mapping of an unlinked scratch file: arena memory that the OS
+/// can write back and drop under memory pressure, so a build can exceed RAM. The file has no
+/// name from the start, so nothing is left behind, whatever happens.
+pub(crate) struct DiskBacking<T> {
+    _map: Option<MmapMut>,
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: owns its mapping like a Box<[T]>.
+unsafe impl<T: Send + Sync> Send for DiskBacking<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for DiskBacking<T> {}
+
+impl<T: ZeroInit> DiskBacking<T> {
+    pub(crate) fn create(dir: &Path, len: usize) -> Result<Self> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let bytes = len
+            .checked_mul(std::mem::size_of::<T>())
+            .ok_or(Error::CapacityExceeded { capacity: len })?;
+        if bytes == 0 {
+            return Ok(Self {
+                _map: None,
+                ptr: std::ptr::NonNull::dangling().as_ptr(),
+                len: 0,
+            });
+        }
+        let name = format!(
+            ".vicinity-arena-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = dir.join(name);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let _ = std::fs::remove_file(&path);
+        file.set_len(bytes as u64)
+            .map_err(|e| Error::io(&path, e))?;
+        // SAFETY: a shared mapping of a file only this process can reach (it is unlinked);
+        // a sparse file reads as zeros, a valid `T` (ZeroInit).
+        let mut map = unsafe { MmapOptions::new().len(bytes).map_mut(&file) }
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(Self {
+            ptr: map.as_mut_ptr().cast(),
+            len,
+            _map: Some(map),
+        })
+    }
+}
+
+// SAFETY: page-aligned (mmap), `len` zero-initialised `T`s, writable, stays mapped until drop.
+unsafe impl<T: ZeroInit> Backing<T> for DiskBacking<T> {
     fn as_ptr(&self) -> *mut T {
         self.ptr
     }

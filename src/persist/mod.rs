@@ -38,10 +38,16 @@ mod write;
 
 use std::path::Path;
 
-use self::file::FileBytes;
+use std::sync::atomic::AtomicU32;
+
+use self::file::{DiskBacking, FileBytes};
 use self::read::{check_sections, header_of, index_from_file, Checks};
+use crate::arena::{padded_dim, RowStore, VectorArena};
 use crate::error::Result;
+use crate::graph::Graph;
+use crate::index::graph_config;
 use crate::Index;
+use crate::IndexParams;
 
 pub use self::format::VERSION as FORMAT_VERSION;
 
@@ -81,6 +87,47 @@ impl Index {
     pub fn open(path: impl AsRef<Path>) -> Result<Index> {
         let path = path.as_ref();
         index_from_file(FileBytes::map(path)?, Checks::AllButVectors, path)
+    }
+
+    /// An empty index whose first `capacity` vectors and layer-0 links live in a scratch file
+    /// in `dir` (mapped shared, unlinked at once): the OS writes those pages back and drops
+    /// them under memory pressure, so an index bigger than RAM can be built. Past `capacity`
+    /// it grows on the heap. Save it with [`Index::save`] as usual.
+    pub fn with_capacity_on_disk(
+        params: IndexParams,
+        dim: usize,
+        capacity: usize,
+        dir: impl AsRef<Path>,
+    ) -> Result<Index> {
+        params.validate()?;
+        // Same checks as the in-RAM constructor.
+        Index::with_capacity(params, dim, 0)?;
+        let dir = dir.as_ref();
+        let stride = padded_dim(dim);
+        let config = graph_config(&params);
+        let vectors = RowStore::with_backing(
+            stride,
+            capacity,
+            Box::new(DiskBacking::<f32>::create(
+                dir,
+                capacity.saturating_mul(stride),
+            )?),
+        )?;
+        let layer0 = RowStore::with_backing(
+            1 + config.m0,
+            capacity,
+            Box::new(DiskBacking::<AtomicU32>::create(
+                dir,
+                capacity.saturating_mul(1 + config.m0),
+            )?),
+        )?;
+        let graph = Graph::with_layer0(config, layer0, capacity);
+        Ok(Index::from_parts(
+            params,
+            VectorArena::from_rows(dim, vectors),
+            graph,
+            capacity,
+        ))
     }
 
     /// Checks every checksum of an index file (reading it whole, sequentially) and reports what

@@ -156,3 +156,62 @@ fn mapped_index_larger_than_a_cgroup_limit_answers_the_same() {
         Err(why) => eprintln!("skipped the cgroup run: {why}"),
     }
 }
+
+#[test]
+fn build_on_disk_writes_the_same_index_with_little_anonymous_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, dim) = (20_000, 128);
+    let base = dir.path().join("base.fvecs");
+    let data = clustered(rows, dim, 30, SEED + 21);
+    io::write_fvecs(&base, &io::Matrix { rows, dim, data }).unwrap();
+    let build = |name: &str, on_disk: bool| {
+        let out = dir.path().join(name);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vicinity"));
+        cmd.args([
+            "build",
+            "--metric",
+            "l2",
+            "--m",
+            "8",
+            "--ef-construction",
+            "40",
+            "--threads",
+            "1",
+        ])
+        .arg("--input")
+        .arg(&base)
+        .arg("--output")
+        .arg(&out);
+        if on_disk {
+            cmd.arg("--on-disk");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            std::fs::read(&out).unwrap(),
+            report["rss_anon_bytes"].as_u64(),
+        )
+    };
+    let (in_ram, anon_ram) = build("ram.vcn", false);
+    let (on_disk, anon_disk) = build("disk.vcn", true);
+    assert!(
+        in_ram == on_disk,
+        "a one-thread build wrote different files in RAM and on disk"
+    );
+    let vector_bytes = (rows * dim * 4) as u64;
+    if let (Some(r), Some(d)) = (anon_ram, anon_disk) {
+        eprintln!("build anonymous memory: in RAM {r} B, on disk {d} B, vectors {vector_bytes} B");
+        assert!(
+            d < vector_bytes / 2,
+            "on-disk build held {d} B anonymous memory"
+        );
+        assert!(r > vector_bytes, "in-RAM build held only {r} B");
+    }
+    // No scratch file is left beside the output.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
