@@ -250,3 +250,54 @@ mod fuzz {
         }
     }
 }
+
+/// Rewrites `bytes` so every checksum matches again (as a careless or hostile writer would).
+fn reseal(bytes: &mut [u8]) {
+    for i in 0..5 {
+        let at = 80 + i * 32;
+        let offset = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize;
+        let len = u64::from_le_bytes(bytes[at + 16..at + 24].try_into().unwrap()) as usize;
+        let crc = crc32c::crc32c(&bytes[offset..offset + len]);
+        bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
+    }
+    let crc = crc32c::crc32c(&bytes[..240]);
+    bytes[240..244].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn bad_links_with_valid_checksums_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.vcn");
+    let dim = 4;
+    let base = clustered(300, dim, 3, SEED);
+    Index::build(IndexParams::new(Metric::L2).m(4), dim, &base)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    // Layer 0 starts at the section table's second entry; row 0 is [count, ids...].
+    let layer0 = u64::from_le_bytes(good[80 + 32 + 8..80 + 32 + 16].try_into().unwrap()) as usize;
+    let cases: [(&str, usize, u32); 3] = [
+        ("out of range", layer0 + 4, 300),
+        ("self link", layer0 + 4, 0),
+        ("count above the cap", layer0, 9),
+    ];
+    for (what, at, value) in cases {
+        let mut bytes = good.clone();
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        reseal(&mut bytes);
+        let bad = dir.path().join("bad.vcn");
+        std::fs::write(&bad, &bytes).unwrap();
+        assert!(
+            Index::verify(&bad).is_ok(),
+            "{what}: checksums should match after resealing"
+        );
+        for result in [Index::open(&bad).map(|_| ()), Index::load(&bad).map(|_| ())] {
+            let err = result.unwrap_err().to_string();
+            assert!(
+                err.contains("node 0") || err.contains("links"),
+                "{what}: {err}"
+            );
+        }
+    }
+}
