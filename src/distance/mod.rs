@@ -39,10 +39,10 @@ mod x86;
 /// expected to be equal, which debug builds assert) and are memory-safe for any input.
 pub struct Kernel {
     name: &'static str,
-    /// Invariant: callable on this CPU (a `Kernel` is only reachable once its ISA is detected),
-    /// and memory-safe for any pair of slices.
+    /// SAFETY invariant: callable on this CPU (a `Kernel` is only reachable once its ISA is
+    /// detected), and memory-safe for any pair of slices.
     l2_squared: unsafe fn(&[f32], &[f32]) -> f32,
-    /// Same invariant as `l2_squared`.
+    /// SAFETY invariant: as for `l2_squared`.
     dot: unsafe fn(&[f32], &[f32]) -> f32,
 }
 

@@ -37,7 +37,7 @@ pub(super) fn avx512f() -> Option<&'static Kernel> {
 
 /// One vector ISA, as far as the kernel body needs it.
 ///
-/// Every method executes instructions of the ISA, so each is an `unsafe fn` whose contract is
+/// Every method executes instructions of the ISA, so each is an unsafe function whose contract is
 /// the same: it may only run inside a function compiled with the ISA's target features, on a CPU
 /// that has them. They are `#[inline(always)]` so that they are compiled into such a function.
 trait Simd: Copy {
@@ -104,6 +104,7 @@ struct Dot;
 
 impl Op for L2Squared {
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V {
         // SAFETY: forwarded from this fn's contract (the CPU has V's features).
         unsafe {
@@ -115,6 +116,7 @@ impl Op for L2Squared {
 
 impl Op for Dot {
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V {
         // SAFETY: forwarded from this fn's contract (the CPU has V's features).
         unsafe { x.mul_add(y, acc) }
@@ -128,16 +130,17 @@ impl Op for Dot {
 /// `#[target_feature]` wrappers below). Memory safety holds for any slices: every load stays
 /// within the first `n` elements of both.
 #[inline(always)]
+// SAFETY: the contract is in the doc above: the CPU has V's features.
 unsafe fn reduce<V: Simd, O: Op>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
     let lanes = V::LANES;
     let block = 4 * lanes;
 
-    // SAFETY: the ISA contract is this fn's own. Every `load(p.add(j))` below has
-    // `j + LANES <= n` by its loop condition, and the final `load_partial` reads `n - i < LANES`
-    // floats from `i`, so no access leaves `a[..n]` or `b[..n]`. `i + block` cannot overflow:
-    // `i <= n <= isize::MAX`.
+    // (`i + block` cannot overflow: `i <= n <= isize::MAX`.)
+    // SAFETY: the ISA contract is this fn's own. Every `load(p.add(j))` has `j + LANES <= n` by
+    // its loop condition, and the final `load_partial` reads `n - i < LANES` floats from `i`,
+    // so no access leaves `a[..n]` or `b[..n]`.
     unsafe {
         let (mut acc0, mut acc1, mut acc2, mut acc3) = (V::zero(), V::zero(), V::zero(), V::zero());
         let mut i = 0;
@@ -182,12 +185,14 @@ impl Simd for Avx2Fma {
     const LANES: usize = 8;
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn zero() -> Self {
         // SAFETY: the CPU has AVX (trait contract).
         Self(unsafe { _mm256_setzero_ps() })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn load(p: *const f32) -> Self {
         // SAFETY: the CPU has AVX and `p..p + 8` is readable (contract); `loadu` has no
         // alignment requirement.
@@ -195,6 +200,7 @@ impl Simd for Avx2Fma {
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn load_partial(p: *const f32, len: usize) -> Self {
         debug_assert!(len < Self::LANES);
         // SAFETY: the CPU has AVX2 (contract). Lane `k` of the mask is all ones iff `k < len`,
@@ -210,24 +216,28 @@ impl Simd for Avx2Fma {
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn add(self, other: Self) -> Self {
         // SAFETY: the CPU has AVX (contract).
         Self(unsafe { _mm256_add_ps(self.0, other.0) })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn sub(self, other: Self) -> Self {
         // SAFETY: the CPU has AVX (contract).
         Self(unsafe { _mm256_sub_ps(self.0, other.0) })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn mul_add(self, m: Self, acc: Self) -> Self {
         // SAFETY: the CPU has FMA (contract).
         Self(unsafe { _mm256_fmadd_ps(self.0, m.0, acc.0) })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn reduce_add(self) -> f32 {
         // SAFETY: the CPU has AVX, which implies SSE3 (contract).
         unsafe {
@@ -252,12 +262,14 @@ impl Simd for Avx512F {
     const LANES: usize = 16;
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn zero() -> Self {
         // SAFETY: the CPU has AVX-512F (trait contract).
         Self(unsafe { _mm512_setzero_ps() })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn load(p: *const f32) -> Self {
         // SAFETY: the CPU has AVX-512F and `p..p + 16` is readable (contract); `loadu` has no
         // alignment requirement.
@@ -265,6 +277,7 @@ impl Simd for Avx512F {
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn load_partial(p: *const f32, len: usize) -> Self {
         debug_assert!(len < Self::LANES);
         // `len < 16`, so the shift does not overflow and the mask fits 16 bits.
@@ -276,24 +289,28 @@ impl Simd for Avx512F {
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn add(self, other: Self) -> Self {
         // SAFETY: the CPU has AVX-512F (contract).
         Self(unsafe { _mm512_add_ps(self.0, other.0) })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn sub(self, other: Self) -> Self {
         // SAFETY: the CPU has AVX-512F (contract).
         Self(unsafe { _mm512_sub_ps(self.0, other.0) })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn mul_add(self, m: Self, acc: Self) -> Self {
         // SAFETY: the CPU has AVX-512F, whose FMA is part of the foundation (contract).
         Self(unsafe { _mm512_fmadd_ps(self.0, m.0, acc.0) })
     }
 
     #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn reduce_add(self) -> f32 {
         // SAFETY: the CPU has AVX-512F (contract).
         unsafe { _mm512_reduce_add_ps(self.0) }

@@ -56,11 +56,12 @@ impl FileBytes {
         if len == 0 {
             return Err(Error::format(path, super::format::FORMAT, "empty file"));
         }
-        // SAFETY: a private mapping: our writes never reach the file. Another process changing
-        // or truncating the file while it is mapped is outside what we can prevent (as for
-        // every mapped file); checksums catch changes made before opening.
-        let mut map =
-            unsafe { MmapOptions::new().map_copy(&file) }.map_err(|e| Error::io(path, e))?;
+        // A private mapping: our writes never reach the file. Another process changing or
+        // truncating the file while it is mapped is outside what we can prevent (as for every
+        // mapped file); checksums catch changes made before opening.
+        // SAFETY: see above.
+        let map = unsafe { MmapOptions::new().map_copy(&file) };
+        let mut map = map.map_err(|e| Error::io(path, e))?;
         // A search touches rows at random: read-ahead would only waste I/O.
         let _ = map.advise(Advice::Random);
         Ok(Self {
