@@ -4,11 +4,15 @@
 # same index mapped without a limit (cold, then warm page cache) and loaded into RAM.
 #
 #   sudo bash scripts/larger_than_memory.sh [--rows 600000] [--dim 128] [--limit-mib 160] [--dir DIR]
+#                                           [--build-under-limit]
+#
+# --build-under-limit also builds the index inside the cgroup (--on-disk, input mapped) and
+# checks that it answers with the same recall.
 #
 # Needs root and a cgroup memory controller (v1 or v2); builds the release binary first.
 set -euo pipefail
 
-rows=600000 dim=128 limit_mib=160 dir="${VICINITY_BENCH_OUT:-}" queries=1000 ef=64
+rows=600000 dim=128 limit_mib=160 dir="${VICINITY_BENCH_OUT:-}" queries=1000 ef=64 build_limited=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) rows="$2"; shift 2 ;;
@@ -16,6 +20,7 @@ while [ $# -gt 0 ]; do
         --limit-mib) limit_mib="$2"; shift 2 ;;
         --dir) dir="$2"; shift 2 ;;
         --ef) ef="$2"; shift 2 ;;
+        --build-under-limit) build_limited=1; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -50,4 +55,10 @@ drop_caches
 echo "mapped, no limit, cold:  $("${search[@]}")"
 echo "mapped, no limit, warm:  $("${search[@]}")"
 echo "loaded into RAM:         $("${search[@]}" --load)"
+if [ "$build_limited" = 1 ]; then
+    limited_idx="$dir/index-$rows-$dim-built-in-cgroup.vcn"
+    drop_caches
+    echo "build --on-disk inside the ${limit_mib} MiB cgroup: $(limited "$bin" build --input "$base" --metric l2 --on-disk --output "$limited_idx")"
+    echo "its index, loaded:       $("$bin" search --index "$limited_idx" --queries "$q" --k 10 --ef "$ef" --gt "$gt" --load)"
+fi
 rmdir "$cg" 2>/dev/null || true
