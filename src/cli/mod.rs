@@ -76,8 +76,8 @@ struct BuildArgs {
     /// Where to write the index (atomically: a failed build leaves nothing there).
     #[arg(long, value_name = "INDEX")]
     output: PathBuf,
-    /// Keep the vectors and layer-0 links being built in a scratch file beside --output
-    /// (mapped, unlinked), so the OS can page them out: for indexes bigger than RAM.
+    /// Keep the vectors being built in a scratch file beside --output (mapped, unlinked), so
+    /// the OS can page them out: for vectors bigger than RAM (links stay in RAM).
     #[arg(long)]
     on_disk: bool,
 }

@@ -38,8 +38,6 @@ mod write;
 
 use std::path::Path;
 
-use std::sync::atomic::AtomicU32;
-
 use self::file::{DiskBacking, FileBytes};
 use self::read::{check_sections, header_of, index_from_file, Checks};
 use crate::arena::{padded_dim, RowStore, VectorArena};
@@ -89,9 +87,9 @@ impl Index {
         index_from_file(FileBytes::map(path)?, Checks::AllButVectors, path)
     }
 
-    /// An empty index whose first `capacity` vectors and layer-0 links live in a scratch file
-    /// in `dir` (mapped shared, unlinked at once): the OS writes those pages back and drops
-    /// them under memory pressure, so an index bigger than RAM can be built. Past `capacity`
+    /// An empty index whose first `capacity` vectors live in a scratch file in `dir` (mapped
+    /// shared, unlinked at once): the OS writes those pages back and drops them under memory
+    /// pressure, so an index whose vectors exceed RAM can be built. Past `capacity`
     /// it grows on the heap. Save it with [`Index::save`] as usual.
     pub fn with_capacity_on_disk(
         params: IndexParams,
@@ -113,14 +111,9 @@ impl Index {
                 capacity.saturating_mul(stride),
             )?),
         )?;
-        let layer0 = RowStore::with_backing(
-            1 + config.m0,
-            capacity,
-            Box::new(DiskBacking::<AtomicU32>::create(
-                dir,
-                capacity.saturating_mul(1 + config.m0),
-            )?),
-        )?;
+        // Links stay in RAM (a quarter of the vectors' size at dim 128): they are rewritten all
+        // through the build, and as file pages they would be written back again and again.
+        let layer0 = RowStore::new(1 + config.m0, capacity)?;
         let graph = Graph::with_layer0(config, layer0, capacity);
         Ok(Index::from_parts(
             params,

@@ -18,7 +18,7 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let (rows, dim) = (40_000, 128);
-    let data = clustered(rows + 200, dim, 40, SEED + 20);
+    let data = clustered(rows + 60, dim, 40, SEED + 20);
     let (base, queries) = data.split_at(rows * dim);
     let params = IndexParams::new(Metric::L2).m(8).ef_construction(48);
     let index = Index::build(params, dim, base).unwrap();
@@ -29,7 +29,7 @@ fn setup() -> Setup {
     );
     index.save(&paths.0).unwrap();
     let q = io::Matrix {
-        rows: 200,
+        rows: 60,
         dim,
         data: queries.to_vec(),
     };
