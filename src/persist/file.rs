@@ -178,6 +178,8 @@ impl<T: ZeroInit> DiskBacking<T> {
         // a sparse file reads as zeros, a valid `T` (ZeroInit).
         let mut map = unsafe { MmapOptions::new().len(bytes).map_mut(&file) }
             .map_err(|e| Error::io(&path, e))?;
+        // Rows are read at random while building: read-ahead would evict useful pages.
+        let _ = map.advise(Advice::Random);
         Ok(Self {
             ptr: map.as_mut_ptr().cast(),
             len,
