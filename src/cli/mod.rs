@@ -10,11 +10,14 @@
 //! | `info.rs`        | `vicinity info`: an index file's header, every checksum checked |
 //! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force         |
 //! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data             |
+//! | `bench.rs`       | `vicinity bench`: recall and speed over a grid of M and ef      |
 //!
-//! Every subcommand prints one JSON object on one line to stdout; progress goes to stderr.
+//! Every subcommand but `bench` prints one JSON object on one line to stdout (`bench` prints a
+//! table, and writes its JSON lines to a file); progress goes to stderr.
 //! Values clap cannot judge (a metric name, `--m 1`, `--k 0`) are checked by the subcommand, so
 //! their errors are one line like every other.
 
+mod bench;
 mod build;
 mod generate;
 mod groundtruth;
@@ -48,6 +51,8 @@ enum Command {
     Groundtruth(GroundtruthArgs),
     /// Write seeded, clustered Gaussian vectors (and optionally held-out queries).
     Generate(GenerateArgs),
+    /// Build an index for each M and search it at each ef: recall, speed and memory as JSON lines.
+    Bench(BenchArgs),
 }
 
 /// Help shared by the metric flags.
@@ -169,6 +174,49 @@ struct GenerateArgs {
     queries_output: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Searches run one query at a time on one thread; an ef below --k is \
+    raised to --k (the JSON lines report the ef used).\n\
+    Without --gt the exact neighbours are computed by brute force."
+)]
+struct BenchArgs {
+    /// Base vectors: .fvecs, .bvecs or .npy. Row i gets key i.
+    #[arg(long, value_name = "BASE")]
+    base: PathBuf,
+    /// Query vectors, of the base's dimension.
+    #[arg(long, value_name = "Q")]
+    queries: PathBuf,
+    /// Ground truth (.ivecs, at least k ids per query, one row per query); computed by brute
+    /// force when left out.
+    #[arg(long, value_name = "GT.ivecs")]
+    gt: Option<PathBuf>,
+    #[arg(long, help = METRIC_HELP)]
+    metric: String,
+    /// Comma-separated values of M to build with; each 2 to 1024.
+    #[arg(long, value_name = "M,...", default_value_t = IndexParams::DEFAULT_M.to_string())]
+    m: String,
+    /// Beam width of the searches that place each new node; at least 1.
+    #[arg(long, default_value_t = IndexParams::DEFAULT_EF_CONSTRUCTION)]
+    ef_construction: usize,
+    /// Comma-separated search beam widths; each at least 1.
+    #[arg(long, value_name = "EF,...", default_value = "10,20,40,80,160,320")]
+    ef: String,
+    /// Threads of the builds (and of the brute-force ground truth) [default: all cores; 0 also
+    /// means all cores].
+    #[arg(long)]
+    threads_build: Option<usize>,
+    /// Neighbours per query; 1 to the number of base rows.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Name of the data set in the JSON lines [default: the base file's stem].
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Where to write one JSON line per (M, ef), atomically.
+    #[arg(long, value_name = "RESULTS.jsonl")]
+    output: PathBuf,
+}
+
 /// Runs the subcommand `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -177,5 +225,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(args) => info::run(args),
         Command::Groundtruth(args) => groundtruth::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -1,0 +1,264 @@
+//! `vicinity bench`: build an index for each M, search it at each ef, and record recall@k,
+//! queries per second, build time and memory as one JSON line per (M, ef).
+//!
+//! Every flag, the output folder and the data are checked before the first build. Builds run on
+//! a pool of `--threads-build` workers (`Index::build`) and are timed whole; searches run one
+//! query at a time on the calling thread, and only that loop is timed. Without `--gt` the exact
+//! neighbours come from `FlatIndex` (on the build pool, untimed).
+//!
+//! The JSON lines are collected and written at the end in one go, through a temp file in the
+//! output's folder and a rename, so a failed run leaves no partial file. A table and, per M, the
+//! best speed at recall 0.90 / 0.95 / 0.99 go to stdout.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use vicinity::io::{read_ivecs, read_vectors, Matrix};
+use vicinity::{FlatIndex, Index, IndexParams, Neighbor};
+
+use super::report::JsonLine;
+use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
+use super::BenchArgs;
+
+/// Recall levels of the per-M headline.
+const TARGETS: [f64; 3] = [0.90, 0.95, 0.99];
+
+/// One (M, ef) measurement.
+struct Point {
+    m: usize,
+    ef: usize,
+    recall: f64,
+    qps: f64,
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let metric = metric(&args.metric)?;
+    let k = args.k;
+    check_k(k)?;
+    let ms = parse_list(&args.m, "--m")?;
+    let efs = parse_list(&args.ef, "--ef")?;
+    let params: Vec<IndexParams> = ms
+        .iter()
+        .map(|&m| {
+            let p = IndexParams::new(metric)
+                .m(m)
+                .ef_construction(args.ef_construction);
+            p.validate().map(|()| p)
+        })
+        .collect::<vicinity::Result<_>>()?;
+    check_writable(&args.output, "--output")?;
+    let pool = thread_pool(args.threads_build)?;
+
+    let base = read_vectors(&args.base).context("--base")?;
+    check_values(&base, metric).context("--base")?;
+    let queries = read_vectors(&args.queries).context("--queries")?;
+    check_dim(queries.dim, base.dim, "--queries", "--base")?;
+    check_values(&queries, metric).context("--queries")?;
+    if k > base.rows {
+        bail!("--k {k} is more than the {} rows of --base", base.rows);
+    }
+    let truth = match &args.gt {
+        Some(path) => {
+            let gt = read_ivecs(path).context("--gt")?;
+            gt_rows(&gt, queries.rows, k)?
+        }
+        None => {
+            let flat = FlatIndex::new(metric, base.dim, &base.data).context("--base")?;
+            let found = pool.install(|| flat.search_batch(&queries.data, k))?;
+            found
+                .iter()
+                .map(|hits| hits.iter().map(|n| n.key).collect())
+                .collect()
+        }
+    };
+    let dataset = match &args.dataset {
+        Some(name) => name.clone(),
+        None => stem(&args.base),
+    };
+    let (rows, dim) = (base.rows, base.dim);
+
+    let mut lines = Vec::new();
+    let mut points = Vec::new();
+    for params in params {
+        let m = params.get_m();
+        let start = Instant::now();
+        let index = pool.install(|| Index::build(params, dim, &base.data))?;
+        let build_s = start.elapsed().as_secs_f64();
+        let index_bytes = index.memory_bytes();
+        for &ef in &efs {
+            let ef = ef.max(k);
+            let start = Instant::now();
+            let found = queries
+                .data
+                .chunks_exact(dim)
+                .map(|q| index.search(q, k, ef))
+                .collect::<vicinity::Result<Vec<_>>>()?;
+            let seconds = start.elapsed().as_secs_f64();
+            let point = Point {
+                m,
+                ef,
+                recall: recall(&found, &truth, k),
+                qps: queries.rows as f64 / seconds,
+            };
+            lines.push(
+                JsonLine::new()
+                    .field("library", "vicinity")
+                    .field("dataset", dataset.as_str())
+                    .field("metric", metric.name())
+                    .field("m", m)
+                    .field("ef_construction", args.ef_construction)
+                    .field("ef", ef)
+                    .field("k", k)
+                    .field("recall", point.recall)
+                    .field("qps", point.qps)
+                    .field("build_s", build_s)
+                    .field("index_bytes", index_bytes)
+                    .field("bytes_per_vector", index_bytes as f64 / rows as f64)
+                    .field("rows", rows)
+                    .field("dim", dim)
+                    .field("queries", queries.rows)
+                    .render(),
+            );
+            points.push(point);
+        }
+    }
+
+    write_lines(&args.output, &lines)?;
+    print_table(&ms, &points)
+}
+
+/// A comma-separated list of positive integers; `flag` names it in errors.
+fn parse_list(text: &str, flag: &str) -> Result<Vec<usize>> {
+    let values = text
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            match part.parse::<usize>() {
+                Ok(0) => bail!("{flag}: every value must be at least 1, got 0"),
+                Ok(v) => Ok(v),
+                Err(_) if part.is_empty() => bail!("{flag} {text:?}: an empty value"),
+                Err(_) => bail!("{flag}: {part:?} is not a whole number"),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(values)
+}
+
+/// The first `k` ids of each row of `gt`, which must have a row per query and `k` ids in each.
+fn gt_rows(gt: &Matrix<i32>, queries: usize, k: usize) -> Result<Vec<Vec<u64>>> {
+    if gt.rows != queries {
+        bail!("--gt has {} rows but --queries has {queries}", gt.rows);
+    }
+    if gt.dim < k {
+        bail!("--gt has {} ids per query, fewer than --k {k}", gt.dim);
+    }
+    // A negative id (padding) matches no key.
+    Ok((0..gt.rows)
+        .map(|i| {
+            gt.row(i)[..k]
+                .iter()
+                .map(|&t| u64::try_from(t).unwrap_or(u64::MAX))
+                .collect()
+        })
+        .collect())
+}
+
+/// recall@k: the share of each query's `k` true ids that the search returned, averaged.
+fn recall(found: &[Vec<Neighbor>], truth: &[Vec<u64>], k: usize) -> f64 {
+    let hits: usize = found
+        .iter()
+        .zip(truth)
+        .map(|(hits, truth)| hits.iter().filter(|n| truth.contains(&n.key)).count())
+        .sum();
+    hits as f64 / (found.len() * k) as f64
+}
+
+/// The file name without its extension, or "unknown".
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Writes `lines` to `path` atomically: a temp file beside it, fsync, rename.
+fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
+    let shown = path.display();
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(path.file_name().unwrap_or_default());
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp: PathBuf = folder.join(tmp_name);
+    let written = (|| -> std::io::Result<()> {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut text = lines.join("\n");
+        text.push('\n');
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // The write already failed; a failure to clean up would only hide that error.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("--output {shown}: cannot write"));
+    }
+    Ok(())
+}
+
+/// The (M, ef) table and, per M, the best speed at each recall target.
+fn print_table(ms: &[usize], points: &[Point]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut text = format!("{:>6} {:>6} {:>8} {:>12}\n", "m", "ef", "recall", "qps");
+    for p in points {
+        text += &format!("{:>6} {:>6} {:>8.4} {:>12.1}\n", p.m, p.ef, p.recall, p.qps);
+    }
+    for &m in ms {
+        let best: Vec<String> = TARGETS
+            .iter()
+            .map(|&target| {
+                let qps = points
+                    .iter()
+                    .filter(|p| p.m == m && p.recall >= target)
+                    .map(|p| p.qps)
+                    .fold(None, |best: Option<f64>, q| {
+                        Some(best.map_or(q, |b| b.max(q)))
+                    });
+                match qps {
+                    Some(q) => format!("recall>={target:.2}: {q:.1} qps"),
+                    None => format!("recall>={target:.2}: n/a"),
+                }
+            })
+            .collect();
+        text += &format!("m {m}: best {}\n", best.join(", "));
+    }
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_parsed_and_checked() {
+        assert_eq!(parse_list("10, 20,40", "--ef").unwrap(), vec![10, 20, 40]);
+        assert!(parse_list("", "--ef").is_err());
+        assert!(parse_list("10,,20", "--ef").is_err());
+        assert!(parse_list("0", "--ef").is_err());
+        assert!(parse_list("x", "--m").is_err());
+    }
+
+    #[test]
+    fn recall_counts_the_truths_found() {
+        let hit = |key| Neighbor { key, distance: 0.0 };
+        let truth = vec![vec![1, 2], vec![4, 5]];
+        let found = vec![vec![hit(2), hit(3)], vec![hit(6), hit(7)]];
+        assert_eq!(recall(&found, &truth, 2), 0.25);
+    }
+}
