@@ -8,7 +8,8 @@
 //!
 //! The JSON lines are collected and written at the end in one go, through a temp file in the
 //! output's folder and a rename, so a failed run leaves no partial file. A table and, per M, the
-//! best speed at recall 0.90 / 0.95 / 0.99 go to stdout.
+//! best speed at recall 0.90 / 0.95 / 0.99 go to stdout. With `--plot` the points are also drawn
+//! as an SVG chart of QPS against recall (see `plot.rs`), written the same way after the lines.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -19,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use vicinity::io::{read_ivecs, read_vectors, Matrix};
 use vicinity::{FlatIndex, Index, IndexParams, Neighbor};
 
+use super::plot::{plot_qps_recall, PlotPoint};
 use super::report::JsonLine;
 use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
 use super::BenchArgs;
@@ -50,6 +52,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         })
         .collect::<vicinity::Result<_>>()?;
     check_writable(&args.output, "--output")?;
+    if let Some(plot) = &args.plot {
+        check_writable(plot, "--plot")?;
+    }
     let pool = thread_pool(args.threads_build)?;
 
     let base = read_vectors(&args.base).context("--base")?;
@@ -126,7 +131,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
 
-    write_lines(&args.output, &lines)?;
+    let mut text = lines.join("\n");
+    text.push('\n');
+    write_atomic(&args.output, &text, "--output")?;
+    if let Some(plot) = &args.plot {
+        let plot_points: Vec<PlotPoint> = points
+            .iter()
+            .map(|p| PlotPoint {
+                library: "vicinity".into(),
+                config: format!("M={}", p.m),
+                recall: p.recall,
+                qps: p.qps,
+            })
+            .collect();
+        let title = format!("{dataset}: QPS vs recall@{k}");
+        plot_qps_recall(&plot_points, k, &title, plot)?;
+    }
     print_table(&ms, &points)
 }
 
@@ -183,8 +203,9 @@ fn stem(path: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Writes `lines` to `path` atomically: a temp file beside it, fsync, rename.
-fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
+/// Writes `text` to `path` atomically: a temp file beside it, fsync, rename. `flag` names the
+/// path in errors.
+pub(super) fn write_atomic(path: &Path, text: &str, flag: &str) -> Result<()> {
     let shown = path.display();
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -196,8 +217,6 @@ fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
     let tmp: PathBuf = folder.join(tmp_name);
     let written = (|| -> std::io::Result<()> {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        let mut text = lines.join("\n");
-        text.push('\n');
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -205,7 +224,7 @@ fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
     if let Err(e) = written {
         // The write already failed; a failure to clean up would only hide that error.
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("--output {shown}: cannot write"));
+        return Err(e).with_context(|| format!("{flag} {shown}: cannot write"));
     }
     Ok(())
 }

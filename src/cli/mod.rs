@@ -11,6 +11,7 @@
 //! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force         |
 //! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data             |
 //! | `bench.rs`       | `vicinity bench`: recall and speed over a grid of M and ef      |
+//! | `plot.rs`        | `vicinity bench --plot`: the QPS/recall chart as SVG            |
 //!
 //! Every subcommand but `bench` prints one JSON object on one line to stdout (`bench` prints a
 //! table, and writes its JSON lines to a file); progress goes to stderr.
@@ -22,6 +23,7 @@ mod build;
 mod generate;
 mod groundtruth;
 mod info;
+mod plot;
 mod report;
 mod search;
 mod setup;
@@ -215,6 +217,10 @@ struct BenchArgs {
     /// Where to write one JSON line per (M, ef), atomically.
     #[arg(long, value_name = "RESULTS.jsonl")]
     output: PathBuf,
+    /// Also draw queries per second (log scale) against recall@k as an SVG chart here, one
+    /// series per M plus the Pareto front, written atomically after --output.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
 /// Runs the subcommand `cli` names.

@@ -798,3 +798,71 @@ fn bench_refuses_bad_flags_before_any_work() {
     assert!(!missing.exists());
     assert_eq!(names_in(data.dir.path()), before, "no file left behind");
 }
+
+#[test]
+fn bench_plot_draws_an_svg_chart() {
+    let data = Fixture::small();
+    let output = data.path("results.jsonl");
+    let plot = data.path("chart.svg");
+    let out = vicinity(&[
+        &"bench --base",
+        &data.base,
+        &"--queries",
+        &data.queries,
+        &"--metric l2 --m 8,12 --ef 10,40 --ef-construction 64 --threads-build 2",
+        &"--dataset plotted-set --output",
+        &output,
+        &"--plot",
+        &plot,
+    ]);
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&output).expect("results written");
+    assert_eq!(text.lines().count(), 4, "one line per (M, ef): {text}");
+    let svg = std::fs::read_to_string(&plot).expect("plot written");
+    let start = svg.trim_start();
+    assert!(
+        start.starts_with("<svg") || (start.starts_with("<?xml") && start.contains("<svg")),
+        "an SVG: {}",
+        &svg[..svg.len().min(200)]
+    );
+    assert!(svg.trim_end().ends_with("</svg>"), "a whole SVG");
+    for text in [
+        "plotted-set",
+        "Recall@10",
+        "Queries per second (1 thread)",
+        "vicinity M=8",
+        "vicinity M=12",
+        "vicinity Pareto front",
+    ] {
+        assert!(svg.contains(text), "{text} in the SVG");
+    }
+    let mut names = names_in(data.dir.path());
+    names.retain(|n| n.starts_with('.'));
+    assert!(names.is_empty(), "no temp file left behind: {names:?}");
+}
+
+#[test]
+fn bench_plot_in_a_missing_folder_fails_before_any_work() {
+    let data = Fixture::small();
+    let before = names_in(data.dir.path());
+    let missing = data.path("missing");
+    fails(
+        &[
+            &"bench --base",
+            &data.base,
+            &"--queries",
+            &data.queries,
+            &"--metric l2 --m 8 --ef 10 --output",
+            &data.path("results.jsonl"),
+            &"--plot",
+            &missing.join("chart.svg"),
+        ],
+        "--plot",
+    );
+    assert!(!missing.exists());
+    assert_eq!(names_in(data.dir.path()), before, "no file left behind");
+}
