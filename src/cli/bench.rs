@@ -17,12 +17,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use vicinity::io::{read_ivecs, read_vectors, Matrix};
-use vicinity::{FlatIndex, Index, IndexParams, Neighbor};
+use vicinity::io::{read_ivecs, read_vectors};
+use vicinity::{FlatIndex, Index, IndexParams};
 
 use super::plot::{plot_qps_recall, PlotPoint};
 use super::report::JsonLine;
 use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
+use super::truth::{gt_rows, recall};
 use super::BenchArgs;
 
 /// Recall levels of the per-M headline.
@@ -167,35 +168,6 @@ fn parse_list(text: &str, flag: &str) -> Result<Vec<usize>> {
     Ok(values)
 }
 
-/// The first `k` ids of each row of `gt`, which must have a row per query and `k` ids in each.
-fn gt_rows(gt: &Matrix<i32>, queries: usize, k: usize) -> Result<Vec<Vec<u64>>> {
-    if gt.rows != queries {
-        bail!("--gt has {} rows but --queries has {queries}", gt.rows);
-    }
-    if gt.dim < k {
-        bail!("--gt has {} ids per query, fewer than --k {k}", gt.dim);
-    }
-    // A negative id (padding) matches no key.
-    Ok((0..gt.rows)
-        .map(|i| {
-            gt.row(i)[..k]
-                .iter()
-                .map(|&t| u64::try_from(t).unwrap_or(u64::MAX))
-                .collect()
-        })
-        .collect())
-}
-
-/// recall@k: the share of each query's `k` true ids that the search returned, averaged.
-fn recall(found: &[Vec<Neighbor>], truth: &[Vec<u64>], k: usize) -> f64 {
-    let hits: usize = found
-        .iter()
-        .zip(truth)
-        .map(|(hits, truth)| hits.iter().filter(|n| truth.contains(&n.key)).count())
-        .sum();
-    hits as f64 / (found.len() * k) as f64
-}
-
 /// The file name without its extension, or "unknown".
 fn stem(path: &Path) -> String {
     path.file_stem()
@@ -271,13 +243,5 @@ mod tests {
         assert!(parse_list("10,,20", "--ef").is_err());
         assert!(parse_list("0", "--ef").is_err());
         assert!(parse_list("x", "--m").is_err());
-    }
-
-    #[test]
-    fn recall_counts_the_truths_found() {
-        let hit = |key| Neighbor { key, distance: 0.0 };
-        let truth = vec![vec![1, 2], vec![4, 5]];
-        let found = vec![vec![hit(2), hit(3)], vec![hit(6), hit(7)]];
-        assert_eq!(recall(&found, &truth, 2), 0.25);
     }
 }

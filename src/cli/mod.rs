@@ -27,6 +27,7 @@ mod plot;
 mod report;
 mod search;
 mod setup;
+mod truth;
 
 use std::path::PathBuf;
 

@@ -13,11 +13,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use vicinity::io::{read_ivecs, read_vectors, write_ivecs, Matrix};
+use vicinity::io::{read_ivecs, read_vectors, write_ivecs};
 use vicinity::{Index, Neighbor};
 
 use super::report::{rss_anon_bytes, rss_file_bytes, JsonLine};
 use super::setup::{check_dim, check_k, check_values, check_writable, thread_pool};
+use super::truth::{gt_rows, recall};
 use super::SearchArgs;
 
 pub fn run(args: SearchArgs) -> Result<()> {
@@ -44,8 +45,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let gt = match &args.gt {
         Some(path) => {
             let gt = read_ivecs(path).context("--gt")?;
-            check_gt(&gt, queries.rows, k)?;
-            Some(gt)
+            Some(gt_rows(&gt, queries.rows, k)?)
         }
         None => None,
     };
@@ -76,7 +76,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
         )
     };
 
-    let recall = gt.as_ref().map(|gt| recall(&found, gt, k));
+    let recall = gt.as_ref().map(|truth| recall(&found, truth, k));
     if let Some(out) = &args.output {
         write_ivecs(out, &key_rows(&found, k)?)?;
     }
@@ -92,33 +92,6 @@ pub fn run(args: SearchArgs) -> Result<()> {
         .field("rss_anon_bytes", rss_anon_bytes())
         .field("rss_file_bytes", rss_file_bytes())
         .print()
-}
-
-/// Ground truth must have a row per query and at least `k` ids in each.
-fn check_gt(gt: &Matrix<i32>, queries: usize, k: usize) -> Result<()> {
-    if gt.rows != queries {
-        bail!("--gt has {} rows but --queries has {queries}", gt.rows);
-    }
-    if gt.dim < k {
-        bail!("--gt has {} ids per query, fewer than --k {k}", gt.dim);
-    }
-    Ok(())
-}
-
-/// recall@k: the share of each query's first `k` true ids that the search returned, averaged
-/// over the queries.
-fn recall(found: &[Vec<Neighbor>], gt: &Matrix<i32>, k: usize) -> f64 {
-    let hits: usize = found
-        .iter()
-        .enumerate()
-        .map(|(i, hits)| {
-            let truth = &gt.row(i)[..k];
-            hits.iter()
-                .filter(|n| truth.iter().any(|&t| i64::from(t) == n.key as i64))
-                .count()
-        })
-        .sum();
-    hits as f64 / (found.len() * k) as f64
 }
 
 /// The keys found, one row of `k` per query. Rows are full: `k` was checked against the index
@@ -147,29 +120,5 @@ mod tests {
 
     fn hit(key: u64) -> Neighbor {
         Neighbor { key, distance: 0.0 }
-    }
-
-    #[test]
-    fn recall_counts_only_the_first_k_truths() {
-        let gt = Matrix {
-            rows: 2,
-            dim: 3,
-            data: vec![1, 2, 3, 4, 5, 6],
-        };
-        let found = vec![vec![hit(2), hit(3)], vec![hit(6), hit(7)]];
-        // Query 0: {2} of {1, 2}; query 1: none of {4, 5} (6 is the third truth).
-        assert_eq!(recall(&found, &gt, 2), 0.25);
-    }
-
-    #[test]
-    fn gt_shape_is_checked() {
-        let gt = Matrix {
-            rows: 2,
-            dim: 3,
-            data: vec![0; 6],
-        };
-        assert!(check_gt(&gt, 2, 3).is_ok());
-        assert!(check_gt(&gt, 2, 4).is_err());
-        assert!(check_gt(&gt, 3, 1).is_err());
     }
 }
