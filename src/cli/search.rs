@@ -113,12 +113,3 @@ fn key_rows(found: &[Vec<Neighbor>], k: usize) -> Result<Vec<Vec<u32>>> {
         })
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hit(key: u64) -> Neighbor {
-        Neighbor { key, distance: 0.0 }
-    }
-}
