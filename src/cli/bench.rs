@@ -11,9 +11,8 @@
 //! best speed at recall 0.90 / 0.95 / 0.99 go to stdout. With `--plot` the points are also drawn
 //! as an SVG chart of QPS against recall (see `plot.rs`), written the same way after the lines.
 
-use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -175,30 +174,10 @@ fn stem(path: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Writes `text` to `path` atomically: a temp file beside it, fsync, rename. `flag` names the
+/// Writes `text` to `path` atomically (see [`vicinity::io::write_atomic`]); `flag` names the
 /// path in errors.
 pub(super) fn write_atomic(path: &Path, text: &str, flag: &str) -> Result<()> {
-    let shown = path.display();
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(path.file_name().unwrap_or_default());
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp: PathBuf = folder.join(tmp_name);
-    let written = (|| -> std::io::Result<()> {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        // The write already failed; a failure to clean up would only hide that error.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("{flag} {shown}: cannot write"));
-    }
-    Ok(())
+    vicinity::io::write_atomic(path, |w| w.write_all(text.as_bytes())).context(flag.to_string())
 }
 
 /// The (M, ef) table and, per M, the best speed at each recall target.

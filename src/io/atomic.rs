@@ -16,9 +16,10 @@ use crate::{Error, Result};
 /// Tells apart temp files of concurrent writes from one process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Writes `path` through `fill`, atomically. Errors, whichever step fails, are [`Error::Io`]
-/// naming `path`.
-pub(crate) fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
+/// Writes `path` through `fill`, atomically: a temp file in the same folder, fsync, rename, so
+/// the path holds either its old contents or the complete new ones. Errors, whichever step
+/// fails, are [`Error::Io`] naming `path`.
+pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 {

@@ -38,7 +38,7 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
-pub(crate) use atomic::write_atomic;
+pub use atomic::write_atomic;
 pub use mapped::VectorFile;
 pub use npy::write_npy;
 pub use vecs::{write_fvecs, write_ivecs};
