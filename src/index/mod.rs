@@ -28,6 +28,23 @@ pub struct Neighbor {
     pub distance: f32,
 }
 
+/// The checks every constructor makes before allocating.
+pub(crate) fn check_shape(params: &IndexParams, dim: usize, capacity: usize) -> Result<()> {
+    params.validate()?;
+    if dim == 0 {
+        return Err(Error::InvalidParameter {
+            name: "dim",
+            reason: "must be at least 1".into(),
+        });
+    }
+    if capacity > MAX_NODES {
+        return Err(Error::CapacityExceeded {
+            capacity: MAX_NODES,
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn graph_config(params: &IndexParams) -> GraphConfig {
     GraphConfig {
         m: params.get_m(),
@@ -71,18 +88,7 @@ impl Index {
     /// An empty index with room reserved for `capacity` vectors in one allocation (it still grows
     /// past that, in chunks).
     pub fn with_capacity(params: IndexParams, dim: usize, capacity: usize) -> Result<Self> {
-        params.validate()?;
-        if dim == 0 {
-            return Err(Error::InvalidParameter {
-                name: "dim",
-                reason: "must be at least 1".into(),
-            });
-        }
-        if capacity > MAX_NODES {
-            return Err(Error::CapacityExceeded {
-                capacity: MAX_NODES,
-            });
-        }
+        check_shape(&params, dim, capacity)?;
         let vectors = VectorArena::new(dim, capacity)?;
         let graph = Graph::new(graph_config(&params), capacity)?;
         Ok(Self::from_parts(params, vectors, graph, capacity))

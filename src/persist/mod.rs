@@ -43,7 +43,7 @@ use self::read::{check_sections, header_of, index_from_file, Checks};
 use crate::arena::{padded_dim, RowStore, VectorArena};
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::index::graph_config;
+use crate::index::{check_shape, graph_config};
 use crate::Index;
 use crate::IndexParams;
 
@@ -97,9 +97,7 @@ impl Index {
         capacity: usize,
         dir: impl AsRef<Path>,
     ) -> Result<Index> {
-        params.validate()?;
-        // Same checks as the in-RAM constructor.
-        Index::with_capacity(params, dim, 0)?;
+        check_shape(&params, dim, capacity)?;
         let dir = dir.as_ref();
         let stride = padded_dim(dim);
         let config = graph_config(&params);
