@@ -29,6 +29,7 @@ mod index;
 pub mod io;
 mod metric;
 mod persist;
+mod quantize;
 mod space;
 
 pub use error::{Error, Result};

@@ -1,8 +1,18 @@
-//! The metric space an index searches: its vectors plus the distance between them.
+//! The metric space an index searches: its vectors plus the distance between them, and the
+//! [`Distances`] trait through which the graph sees any space (full vectors, or the 8-bit codes
+//! of `crate::quantize` during an on-disk build).
 
 use crate::arena::VectorArena;
 use crate::distance::{self, Kernel};
 use crate::metric::Metric;
+
+/// What the graph needs of a space: distances from a padded query and between two nodes, and a
+/// hint to start loading a node's data.
+pub(crate) trait Distances {
+    fn to_node(&self, query: &[f32], id: u32) -> f32;
+    fn between(&self, a: u32, b: u32) -> f32;
+    fn prefetch(&self, id: u32);
+}
 
 pub(crate) struct Space {
     pub(crate) vectors: VectorArena,
@@ -32,16 +42,23 @@ impl Space {
             Metric::Cosine | Metric::InnerProduct => 1.0 - self.kernel.dot(a, b),
         }
     }
+}
 
+impl Distances for Space {
     /// Distance from a padded query to node `id`.
     #[inline(always)]
-    pub(crate) fn to_node(&self, query: &[f32], id: u32) -> f32 {
+    fn to_node(&self, query: &[f32], id: u32) -> f32 {
         self.distance(query, self.vectors.get(id))
     }
 
     /// Distance between two stored nodes.
     #[inline(always)]
-    pub(crate) fn between(&self, a: u32, b: u32) -> f32 {
+    fn between(&self, a: u32, b: u32) -> f32 {
         self.distance(self.vectors.get(a), self.vectors.get(b))
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, id: u32) {
+        self.vectors.prefetch(id);
     }
 }

@@ -1,7 +1,8 @@
 //! `vicinity build`: read vectors, insert them in parallel with a progress bar, save the index.
 //!
 //! Everything that can be wrong with the flags, the output path or the data is checked before
-//! the first insert. Rows go in one by one through `Index::add` on the pool (the bar counts
+//! the first insert. With `--on-disk` the vectors being built go to a scratch file and the
+//! build computes its distances on 8-bit codes in RAM, fitted to rows spread over the input. Rows go in one by one through `Index::add` on the pool (the bar counts
 //! them), followed by one `Index::repair` (one reachability pass over the whole graph, as
 //! `Index::build` does); only this is timed.
 
@@ -15,6 +16,10 @@ use vicinity::{Index, IndexParams};
 use super::report::{delta, progress, rss_anon_bytes, rss_bytes, JsonLine};
 use super::setup::{check_file_values, check_writable, metric, thread_pool};
 use super::BuildArgs;
+
+/// Bytes of sample rows an on-disk build fits its 8-bit codes to (16k rows at dim 128), held
+/// only while the index is set up.
+const CODE_SAMPLE_BYTES: usize = 8 << 20;
 
 pub fn run(args: BuildArgs) -> Result<()> {
     let metric = metric(&args.metric)?;
@@ -37,7 +42,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => std::path::PathBuf::from("."),
         };
-        Index::with_capacity_on_disk(params, dim, rows, &dir)?
+        Index::with_capacity_on_disk(params, dim, rows, &dir, &code_sample(&base))?
     } else {
         Index::with_capacity(params, dim, rows)?
     };
@@ -74,4 +79,16 @@ pub fn run(args: BuildArgs) -> Result<()> {
         .field("rss_anon_bytes", rss_anon_bytes())
         .field("on_disk", args.on_disk)
         .print()
+}
+
+/// Up to `CODE_SAMPLE_BYTES` of rows spread evenly over `base` (all of them if it is smaller),
+/// the sample that an on-disk build's codes are fitted to.
+fn code_sample(base: &VectorFile) -> Vec<f32> {
+    let take = base.rows().min(CODE_SAMPLE_BYTES / (4 * base.dim())).max(1);
+    let mut sample = Vec::with_capacity(take * base.dim());
+    let mut buf = Vec::new();
+    for i in 0..take {
+        sample.extend_from_slice(base.row(i * base.rows() / take, &mut buf));
+    }
+    sample
 }

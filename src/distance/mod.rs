@@ -8,6 +8,9 @@
 //! | `portable.rs` | `wide::f32x8` (SSE2 on x86-64, NEON on aarch64): the fallback |
 //! | `x86.rs` | `std::arch` AVX2+FMA and AVX-512F, one generic loop, thin `#[target_feature]` wrappers |
 //!
+//! Besides `f32` against `f32`, each kernel computes distances to 8-bit codes (see
+//! `crate::quantize`), decoding them on load: from floats to codes, and between two code rows.
+//!
 //! A library user gets the fast path without any `RUSTFLAGS`: `wide` is fixed at compile time,
 //! so the AVX kernels are separate `#[target_feature]` functions, and a [`Kernel`] holding them
 //! exists only once `is_x86_feature_detected!` has confirmed the CPU runs them. Detection runs
@@ -32,6 +35,10 @@ pub(crate) mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+/// A kernel between `A`s (floats or codes) and 8-bit codes, with the codes' per-dimension
+/// offset and scale.
+type CodedFn<A> = unsafe fn(&[A], &[u8], &[f32], &[f32]) -> f32;
+
 /// One instruction set's kernels.
 ///
 /// Obtain one from [`best`], [`available`] or [`scalar`]; hold the `&'static Kernel` and call it
@@ -44,6 +51,15 @@ pub struct Kernel {
     l2_squared: unsafe fn(&[f32], &[f32]) -> f32,
     /// SAFETY invariant: as for `l2_squared`.
     dot: unsafe fn(&[f32], &[f32]) -> f32,
+    /// SAFETY invariant: as for `l2_squared`; the 8-bit code kernels below read the first
+    /// `n` elements of each slice, `n` the shortest length.
+    l2_squared_coded: CodedFn<f32>,
+    /// SAFETY invariant: as for `l2_squared_coded`.
+    dot_coded: CodedFn<f32>,
+    /// SAFETY invariant: as for `l2_squared_coded`.
+    l2_squared_codes: CodedFn<u8>,
+    /// SAFETY invariant: as for `l2_squared_coded`.
+    dot_codes: CodedFn<u8>,
 }
 
 impl Kernel {
@@ -66,6 +82,47 @@ impl Kernel {
         // SAFETY: as in `l2_squared`.
         unsafe { (self.dot)(a, b) }
     }
+
+    /// Squared L2 between `a` and the vector that 8-bit `codes` stand for: `offset[i] +
+    /// scale[i] * codes[i]` in dimension `i` (see `crate::quantize`).
+    #[inline(always)]
+    pub(crate) fn l2_squared_coded(
+        &self,
+        a: &[f32],
+        codes: &[u8],
+        offset: &[f32],
+        scale: &[f32],
+    ) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.l2_squared_coded)(a, codes, offset, scale) }
+    }
+
+    /// Dot product of `a` and the vector that `codes` stand for.
+    #[inline(always)]
+    pub(crate) fn dot_coded(&self, a: &[f32], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.dot_coded)(a, codes, offset, scale) }
+    }
+
+    /// Squared L2 between the vectors that two code rows stand for.
+    #[inline(always)]
+    pub(crate) fn l2_squared_codes(
+        &self,
+        a: &[u8],
+        b: &[u8],
+        offset: &[f32],
+        scale: &[f32],
+    ) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.l2_squared_codes)(a, b, offset, scale) }
+    }
+
+    /// Dot product of the vectors that two code rows stand for.
+    #[inline(always)]
+    pub(crate) fn dot_codes(&self, a: &[u8], b: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.dot_codes)(a, b, offset, scale) }
+    }
 }
 
 impl fmt::Debug for Kernel {
@@ -78,12 +135,22 @@ static SCALAR: Kernel = Kernel {
     name: "scalar",
     l2_squared: scalar::l2_squared,
     dot: scalar::dot,
+    l2_squared_coded: scalar::l2_squared_coded::<f32>,
+    dot_coded: scalar::dot_coded::<f32>,
+    l2_squared_codes: scalar::l2_squared_coded::<u8>,
+    dot_codes: scalar::dot_coded::<u8>,
 };
 
+/// `wide` has no cheap byte-to-float widening, so the code kernels here are the plain loops
+/// (which the compiler vectorises for the baseline ISA).
 static PORTABLE: Kernel = Kernel {
     name: "portable",
     l2_squared: portable::l2_squared,
     dot: portable::dot,
+    l2_squared_coded: scalar::l2_squared_coded::<f32>,
+    dot_coded: scalar::dot_coded::<f32>,
+    l2_squared_codes: scalar::l2_squared_coded::<u8>,
+    dot_codes: scalar::dot_coded::<u8>,
 };
 
 /// The fastest kernel this CPU runs: AVX-512F, else AVX2+FMA, else portable.
@@ -223,6 +290,126 @@ mod tests {
             if let Err(msg) = check_all(a, b) {
                 return Err(TestCaseError::fail(msg));
             }
+        }
+    }
+
+    /// Checks the four coded ops of every kernel against scalar: `a` against `codes`, and the
+    /// codes `a_codes` against `codes`, all decoded with `offset`, `scale`.
+    fn check_coded(
+        a: &[f32],
+        a_codes: &[u8],
+        codes: &[u8],
+        offset: &[f32],
+        scale: &[f32],
+    ) -> Result<(), String> {
+        let decode = |c: &[u8]| -> Vec<f32> {
+            c.iter()
+                .zip(offset)
+                .zip(scale)
+                .map(|((&c, &o), &s)| o + s * f32::from(c))
+                .collect()
+        };
+        let (b, a_dec) = (decode(codes), decode(a_codes));
+        let want = [
+            scalar::l2_squared_coded(a, codes, offset, scale),
+            scalar::dot_coded(a, codes, offset, scale),
+            scalar::l2_squared_coded(a_codes, codes, offset, scale),
+            scalar::dot_coded(a_codes, codes, offset, scale),
+        ];
+        let terms = [
+            abs_terms_l2(a, &b),
+            abs_terms_dot(a, &b),
+            abs_terms_l2(&a_dec, &b),
+            abs_terms_dot(&a_dec, &b),
+        ];
+        for k in available() {
+            let got = [
+                k.l2_squared_coded(a, codes, offset, scale),
+                k.dot_coded(a, codes, offset, scale),
+                k.l2_squared_codes(a_codes, codes, offset, scale),
+                k.dot_codes(a_codes, codes, offset, scale),
+            ];
+            for (op, ((&g, &w), &t)) in got.iter().zip(&want).zip(&terms).enumerate() {
+                if !close(g, w, t) {
+                    return Err(format!(
+                        "{} coded op {op}, len {}: got {g}, scalar {w}",
+                        k.name(),
+                        a.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(if cfg!(miri) {
+            ProptestConfig { cases: 4, failure_persistence: None, ..ProptestConfig::default() }
+        } else {
+            ProptestConfig::with_cases(256)
+        })]
+
+        /// The 8-bit code kernels match scalar for any length and tail.
+        #[test]
+        fn coded_kernels_match_scalar(
+            rows in (1usize..700).prop_flat_map(|len| (
+                prop::collection::vec(-10f32..10.0, len),
+                prop::collection::vec(any::<u8>(), len),
+                prop::collection::vec(any::<u8>(), len),
+                prop::collection::vec(-5f32..5.0, len),
+                prop::collection::vec(0f32..0.1, len),
+            ))
+        ) {
+            let (a, a_codes, codes, offset, scale) = rows;
+            if let Err(msg) = check_coded(&a, &a_codes, &codes, &offset, &scale) {
+                return Err(TestCaseError::fail(msg));
+            }
+        }
+    }
+
+    #[test]
+    fn coded_kernels_use_the_shortest_slice_and_exact_small_cases() {
+        for k in available() {
+            let name = k.name();
+            // One dimension: offset 1, scale 0.5, code 4 stands for 3.
+            assert_eq!(
+                k.l2_squared_coded(&[5.0], &[4], &[1.0], &[0.5]),
+                4.0,
+                "{name}"
+            );
+            assert_eq!(k.dot_coded(&[5.0], &[4], &[1.0], &[0.5]), 15.0, "{name}");
+            assert_eq!(
+                k.l2_squared_codes(&[2], &[4], &[1.0], &[0.5]),
+                1.0,
+                "{name}"
+            );
+            assert_eq!(k.dot_codes(&[2], &[4], &[1.0], &[0.5]), 6.0, "{name}");
+            // Codes that stand for exactly `a` are at distance zero, at any length; a shorter
+            // offset or scale bounds every op.
+            let a: Vec<f32> = (0..77).map(|i| (i % 9) as f32 * 0.25 - 1.0).collect();
+            let codes: Vec<u8> = (0..77).map(|i| (i % 9) as u8).collect();
+            let (offset, scale) = (vec![-1.0; 77], vec![0.25; 77]);
+            assert_eq!(
+                k.l2_squared_coded(&a, &codes, &offset, &scale),
+                0.0,
+                "{name}"
+            );
+            assert_eq!(
+                k.l2_squared_codes(&codes, &codes, &offset, &scale),
+                0.0,
+                "{name}"
+            );
+            let far = vec![100.0f32; 77];
+            assert_eq!(
+                k.dot_coded(&far, &codes, &offset[..0], &scale),
+                0.0,
+                "{name}"
+            );
+            assert_eq!(
+                k.dot_codes(&codes, &codes, &offset, &scale[..3]),
+                1.0 + 0.5625 + 0.25,
+                "{name}"
+            );
         }
     }
 

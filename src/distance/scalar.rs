@@ -43,3 +43,47 @@ pub(crate) fn normalize(v: &mut [f32]) -> f32 {
     }
     norm as f32
 }
+
+/// What the left operand of a coded kernel can be: plain floats, or 8-bit codes that stand for
+/// `offset + scale * code` in each dimension.
+pub(crate) trait Decode: Copy {
+    fn decode(self, offset: f32, scale: f32) -> f32;
+}
+
+impl Decode for f32 {
+    #[inline(always)]
+    fn decode(self, _offset: f32, _scale: f32) -> f32 {
+        self
+    }
+}
+
+impl Decode for u8 {
+    #[inline(always)]
+    fn decode(self, offset: f32, scale: f32) -> f32 {
+        offset + scale * f32::from(self)
+    }
+}
+
+/// Squared L2 between `a` and the vector `codes` stand for, over the shortest of the slices.
+pub(crate) fn l2_squared_coded<A: Decode>(
+    a: &[A],
+    codes: &[u8],
+    offset: &[f32],
+    scale: &[f32],
+) -> f32 {
+    let mut sum = 0.0f32;
+    for (((&x, &c), &o), &s) in a.iter().zip(codes).zip(offset).zip(scale) {
+        let d = x.decode(o, s) - c.decode(o, s);
+        sum += d * d;
+    }
+    sum
+}
+
+/// Dot product of `a` and the vector `codes` stand for, over the shortest of the slices.
+pub(crate) fn dot_coded<A: Decode>(a: &[A], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
+    let mut sum = 0.0f32;
+    for (((&x, &c), &o), &s) in a.iter().zip(codes).zip(offset).zip(scale) {
+        sum += x.decode(o, s) * c.decode(o, s);
+    }
+    sum
+}

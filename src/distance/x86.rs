@@ -13,6 +13,7 @@
 
 use core::arch::x86_64::*;
 
+use super::scalar::Decode;
 use super::Kernel;
 
 /// AVX2+FMA kernels, or `None` when this CPU lacks either feature.
@@ -21,6 +22,10 @@ pub(super) fn avx2_fma() -> Option<&'static Kernel> {
         name: "avx2+fma",
         l2_squared: l2_squared_avx2_fma,
         dot: dot_avx2_fma,
+        l2_squared_coded: l2_squared_coded_avx2_fma,
+        dot_coded: dot_coded_avx2_fma,
+        l2_squared_codes: l2_squared_codes_avx2_fma,
+        dot_codes: dot_codes_avx2_fma,
     };
     (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&AVX2_FMA)
 }
@@ -31,6 +36,10 @@ pub(super) fn avx512f() -> Option<&'static Kernel> {
         name: "avx512f",
         l2_squared: l2_squared_avx512f,
         dot: dot_avx512f,
+        l2_squared_coded: l2_squared_coded_avx512f,
+        dot_coded: dot_coded_avx512f,
+        l2_squared_codes: l2_squared_codes_avx512f,
+        dot_codes: dot_codes_avx512f,
     };
     is_x86_feature_detected!("avx512f").then_some(&AVX512F)
 }
@@ -55,6 +64,12 @@ trait Simd: Copy {
     /// # Safety
     /// As for [`Simd::zero`], and `p..p + LANES` must be readable `f32`s.
     unsafe fn load(p: *const f32) -> Self;
+
+    /// Loads `LANES` bytes from `p` and widens them to floats (`0.0..=255.0`).
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`], and `p..p + LANES` must be readable bytes.
+    unsafe fn load_u8(p: *const u8) -> Self;
 
     /// Loads the `len < LANES` floats at `p` into the low lanes; the other lanes are zero and
     /// their memory is not accessed.
@@ -95,6 +110,9 @@ trait Op {
     /// # Safety
     /// As for the methods of [`Simd`]: the CPU has `V`'s features.
     unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V;
+
+    /// The same for one float of each side (the tails of the coded kernels).
+    fn step_scalar(x: f32, y: f32, acc: f32) -> f32;
 }
 
 /// `Σ (x - y)²`.
@@ -112,6 +130,11 @@ impl Op for L2Squared {
             d.mul_add(d, acc)
         }
     }
+
+    #[inline(always)]
+    fn step_scalar(x: f32, y: f32, acc: f32) -> f32 {
+        acc + (x - y) * (x - y)
+    }
 }
 
 impl Op for Dot {
@@ -120,6 +143,11 @@ impl Op for Dot {
     unsafe fn step<V: Simd>(x: V, y: V, acc: V) -> V {
         // SAFETY: forwarded from this fn's contract (the CPU has V's features).
         unsafe { x.mul_add(y, acc) }
+    }
+
+    #[inline(always)]
+    fn step_scalar(x: f32, y: f32, acc: f32) -> f32 {
+        acc + x * y
     }
 }
 
@@ -177,6 +205,84 @@ unsafe fn reduce<V: Simd, O: Op>(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// The left operand of a coded kernel, as loaded into registers: floats as they are, 8-bit
+/// codes decoded to `offset + scale * code`.
+trait Source: Decode {
+    /// Loads `V::LANES` elements at `p`, decoded with the lanes' `offset` and `scale`.
+    ///
+    /// # Safety
+    /// As for [`Simd::load`]: the CPU has `V`'s features and `V::LANES` elements at `p` are
+    /// readable.
+    unsafe fn load<V: Simd>(p: *const Self, offset: V, scale: V) -> V;
+}
+
+impl Source for f32 {
+    #[inline(always)]
+    // SAFETY: same contract as the trait method.
+    unsafe fn load<V: Simd>(p: *const f32, _offset: V, _scale: V) -> V {
+        // SAFETY: forwarded from this fn's contract.
+        unsafe { V::load(p) }
+    }
+}
+
+impl Source for u8 {
+    #[inline(always)]
+    // SAFETY: same contract as the trait method.
+    unsafe fn load<V: Simd>(p: *const u8, offset: V, scale: V) -> V {
+        // SAFETY: forwarded from this fn's contract.
+        unsafe { V::load_u8(p).mul_add(scale, offset) }
+    }
+}
+
+/// The loop behind every coded kernel: `O` between `a` (floats or codes) and the vector that
+/// `codes` stand for, over the first `n` elements, `n` the shortest of the four lengths.
+///
+/// Two accumulators (the decode adds latency of its own), whole registers, then a plain tail
+/// (never taken on index rows, which are padded to 16).
+///
+/// # Safety
+/// As for [`reduce`]. Every load stays within the first `n` elements of each slice.
+#[inline(always)]
+// SAFETY: the contract is in the doc above: the CPU has V's features.
+unsafe fn reduce_coded<V: Simd, A: Source, O: Op>(
+    a: &[A],
+    codes: &[u8],
+    offset: &[f32],
+    scale: &[f32],
+) -> f32 {
+    let n = a.len().min(codes.len()).min(offset.len()).min(scale.len());
+    let (pa, pc, po, ps) = (a.as_ptr(), codes.as_ptr(), offset.as_ptr(), scale.as_ptr());
+    let lanes = V::LANES;
+    // SAFETY: the ISA contract is this fn's own. Each load at `i + j` reads `LANES` elements
+    // with `i + j + LANES <= n` by the loop conditions; the tail indexes the slices (checked).
+    unsafe {
+        let (mut acc0, mut acc1) = (V::zero(), V::zero());
+        let mut i = 0;
+        while i + 2 * lanes <= n {
+            let (o, s) = (V::load(po.add(i)), V::load(ps.add(i)));
+            let x = A::load(pa.add(i), o, s);
+            acc0 = O::step(x, u8::load(pc.add(i), o, s), acc0);
+            let j = i + lanes;
+            let (o, s) = (V::load(po.add(j)), V::load(ps.add(j)));
+            let x = A::load(pa.add(j), o, s);
+            acc1 = O::step(x, u8::load(pc.add(j), o, s), acc1);
+            i += 2 * lanes;
+        }
+        if i + lanes <= n {
+            let (o, s) = (V::load(po.add(i)), V::load(ps.add(i)));
+            let x = A::load(pa.add(i), o, s);
+            acc0 = O::step(x, u8::load(pc.add(i), o, s), acc0);
+            i += lanes;
+        }
+        let mut sum = acc0.add(acc1).reduce_add();
+        for j in i..n {
+            let (o, s) = (offset[j], scale[j]);
+            sum = O::step_scalar(a[j].decode(o, s), codes[j].decode(o, s), sum);
+        }
+        sum
+    }
+}
+
 /// Eight `f32` lanes under AVX2+FMA.
 #[derive(Clone, Copy)]
 struct Avx2Fma(__m256);
@@ -197,6 +303,17 @@ impl Simd for Avx2Fma {
         // SAFETY: the CPU has AVX and `p..p + 8` is readable (contract); `loadu` has no
         // alignment requirement.
         Self(unsafe { _mm256_loadu_ps(p) })
+    }
+
+    #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the CPU has AVX2 (contract) and `p..p + 8` is readable: `loadl_epi64` reads
+        // exactly those 8 bytes, unaligned.
+        unsafe {
+            let bytes = _mm_loadl_epi64(p.cast());
+            Self(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)))
+        }
     }
 
     #[inline(always)]
@@ -274,6 +391,18 @@ impl Simd for Avx512F {
         // SAFETY: the CPU has AVX-512F and `p..p + 16` is readable (contract); `loadu` has no
         // alignment requirement.
         Self(unsafe { _mm512_loadu_ps(p) })
+    }
+
+    #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
+    unsafe fn load_u8(p: *const u8) -> Self {
+        // SAFETY: the CPU has AVX-512F (contract) and `p..p + 16` is readable: `loadu_si128`
+        // reads exactly those 16 bytes, unaligned.
+        unsafe {
+            Self(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                p.cast(),
+            ))))
+        }
     }
 
     #[inline(always)]
@@ -360,3 +489,41 @@ unsafe fn dot_avx512f(a: &[f32], b: &[f32]) -> f32 {
     // SAFETY: the caller guarantees AVX-512F, and this fn is compiled with it.
     unsafe { reduce::<Avx512F, Dot>(a, b) }
 }
+
+/// The four coded kernels of one ISA: `#[target_feature]` wrappers around [`reduce_coded`].
+macro_rules! coded_kernels {
+    ($features:literal, $simd:ty, $l2:ident, $dot:ident, $l2_codes:ident, $dot_codes:ident) => {
+        coded_kernels!(@one $features, $simd, $l2, f32, L2Squared);
+        coded_kernels!(@one $features, $simd, $dot, f32, Dot);
+        coded_kernels!(@one $features, $simd, $l2_codes, u8, L2Squared);
+        coded_kernels!(@one $features, $simd, $dot_codes, u8, Dot);
+    };
+    (@one $features:literal, $simd:ty, $name:ident, $a:ty, $op:ty) => {
+        /// A coded kernel (see [`reduce_coded`]) for this ISA.
+        ///
+        /// # Safety
+        /// The CPU must have the features this fn is compiled with. Any slices are memory-safe.
+        #[target_feature(enable = $features)]
+        unsafe fn $name(a: &[$a], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
+            // SAFETY: the caller guarantees the features, and this fn is compiled with them.
+            unsafe { reduce_coded::<$simd, $a, $op>(a, codes, offset, scale) }
+        }
+    };
+}
+
+coded_kernels!(
+    "avx2,fma",
+    Avx2Fma,
+    l2_squared_coded_avx2_fma,
+    dot_coded_avx2_fma,
+    l2_squared_codes_avx2_fma,
+    dot_codes_avx2_fma
+);
+coded_kernels!(
+    "avx512f",
+    Avx512F,
+    l2_squared_coded_avx512f,
+    dot_coded_avx512f,
+    l2_squared_codes_avx512f,
+    dot_codes_avx512f
+);

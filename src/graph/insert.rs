@@ -2,17 +2,23 @@
 
 use super::select::select_neighbours;
 use super::{Candidate, Graph, Scratch};
-use crate::space::Space;
+use crate::space::Distances;
 
 impl Graph {
-    /// Links node `id` (vector already in `space`, storage from `prepare_node`) into the graph.
+    /// Links node `id` (vector already in `space`, storage from `prepare_node`) into the graph;
+    /// `query` is its padded vector, as stored.
     ///
     /// Only this node's lock and, one at a time, each new
     /// neighbour's lock are taken; the entry lock is held for the whole insert only when the node
     /// raises the top level, so the entry point and top level change together.
-    pub(crate) fn insert(&self, space: &Space, id: u32, level: usize, scratch: &mut Scratch) {
-        let query = space.vectors.get(id);
-
+    pub(crate) fn insert<S: Distances>(
+        &self,
+        space: &S,
+        query: &[f32],
+        id: u32,
+        level: usize,
+        scratch: &mut Scratch,
+    ) {
         let mut raises_top = None;
         let (entry, top) = loop {
             match self.entry() {
@@ -79,9 +85,9 @@ impl Graph {
 
     /// Sets the new node's links on `layer`. Another thread may already have linked back to it
     /// (having met it on a higher layer): such links are merged in, not overwritten.
-    fn set_own_links(
+    fn set_own_links<S: Distances>(
         &self,
-        space: &Space,
+        space: &S,
         id: u32,
         layer: usize,
         chosen: &[Candidate],
@@ -111,9 +117,9 @@ impl Graph {
 
     /// Adds the link `neighbour -> id` on `layer`; when `neighbour`'s list is full, re-selects
     /// its links among the old ones plus `id` with the same heuristic.
-    fn link_back(
+    fn link_back<S: Distances>(
         &self,
-        space: &Space,
+        space: &S,
         neighbour: Candidate,
         id: u32,
         layer: usize,

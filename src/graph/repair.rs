@@ -6,7 +6,7 @@
 //! from the nearest reachable node that has a free slot.
 
 use super::{Candidate, Graph, Scratch};
-use crate::space::Space;
+use crate::space::{Distances, Space};
 
 /// Passes over the graph before giving up (each pass can only orphan nodes by forcing a link
 /// into a full list, which is rare).

@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 
 use super::{Candidate, Graph, Scratch};
-use crate::space::Space;
+use crate::space::Distances;
 
 /// How many neighbours ahead of the distance being computed their vectors are prefetched.
 const PREFETCH_AHEAD: usize = 3;
@@ -11,9 +11,9 @@ const PREFETCH_AHEAD: usize = 3;
 impl Graph {
     /// Greedy walk on `layer` from `start` to a local minimum of the distance to `query`
     /// (the beam search with ef = 1, used above the target layer).
-    pub(crate) fn greedy_closest(
+    pub(crate) fn greedy_closest<S: Distances>(
         &self,
-        space: &Space,
+        space: &S,
         query: &[f32],
         start: Candidate,
         layer: usize,
@@ -36,9 +36,9 @@ impl Graph {
 
     /// The paper's SEARCH-LAYER (Algorithm 2): beam search of width `ef` on `layer` from
     /// `entries`. Leaves the best `ef` nodes found in `scratch.results`.
-    pub(crate) fn search_layer(
+    pub(crate) fn search_layer<S: Distances>(
         &self,
-        space: &Space,
+        space: &S,
         query: &[f32],
         entries: &[Candidate],
         ef: usize,
@@ -82,11 +82,11 @@ impl Graph {
             // Vectors are prefetched a fixed distance ahead of use: all at once would overflow the
             // CPU's line-fill buffers and stall on the prefetches themselves.
             for &id in neighbours.iter().take(PREFETCH_AHEAD) {
-                space.vectors.prefetch(id);
+                space.prefetch(id);
             }
             for (j, &id) in neighbours.iter().enumerate() {
                 if let Some(&ahead) = neighbours.get(j + PREFETCH_AHEAD) {
-                    space.vectors.prefetch(ahead);
+                    space.prefetch(ahead);
                 }
                 let distance = space.to_node(query, id);
                 if results.len() < ef || distance < worst {

@@ -6,11 +6,11 @@
 //! pruned candidates (`extendCandidates = keepPrunedConnections = false`).
 
 use super::Candidate;
-use crate::space::Space;
+use crate::space::Distances;
 
 /// Picks at most `m` of `sorted` (ascending by distance to the base node) into `out`.
-pub(crate) fn select_neighbours(
-    space: &Space,
+pub(crate) fn select_neighbours<S: Distances>(
+    space: &S,
     sorted: &[Candidate],
     m: usize,
     out: &mut Vec<Candidate>,

@@ -9,7 +9,7 @@ use crate::arena::{PaddedQuery, VectorArena};
 use crate::error::{Error, Result};
 use crate::graph::Candidate;
 use crate::metric::Metric;
-use crate::space::Space;
+use crate::space::{Distances, Space};
 use crate::Neighbor;
 
 /// The `k` nodes among `ids` nearest to `query` (padded, normalised for cosine), ascending.

@@ -11,13 +11,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use self::exact::{prepare_query, top_k};
-use self::validate::{check_k, check_matrix, check_vector};
+pub(crate) use self::exact::prepare_query;
+pub(crate) use self::validate::check_matrix;
+
+use self::exact::top_k;
+use self::validate::{check_k, check_vector};
 use crate::arena::{NodeStore, VectorArena};
 use crate::error::{Error, Result};
 use crate::graph::{Candidate, Graph, GraphConfig, ScratchPool};
 use crate::metric::Metric;
-use crate::space::Space;
+use crate::quantize::CodedSpace;
+use crate::space::{Distances, Space};
 
 /// One search hit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,6 +74,9 @@ struct Slot {
 pub struct Index {
     params: IndexParams,
     space: Space,
+    /// 8-bit codes of every vector, when inserts compute their distances on them (an on-disk
+    /// build: see `crate::quantize`); searches always use `space`.
+    build_codes: Option<CodedSpace>,
     graph: Graph,
     slots: NodeStore<Slot>,
     /// Ids handed out (some may still be being inserted).
@@ -106,6 +113,7 @@ impl Index {
         Self {
             params,
             space: Space::new(vectors, params.metric()),
+            build_codes: None,
             graph,
             slots: NodeStore::new(reserve),
             allocated: AtomicUsize::new(0),
@@ -206,8 +214,17 @@ impl Index {
         let slot = self.slots.get(id);
         slot.key.store(key, Ordering::Relaxed);
 
-        self.graph
-            .insert(&self.space, id32, level, &mut work.scratch);
+        match &self.build_codes {
+            Some(codes) => {
+                codes.ensure(id32)?;
+                // SAFETY: as for the vector row just above.
+                unsafe { codes.write(id32, v) };
+                self.graph.insert(codes, v, id32, level, &mut work.scratch);
+            }
+            None => self
+                .graph
+                .insert(&self.space, v, id32, level, &mut work.scratch),
+        }
         slot.ready.store(true, Ordering::Release);
         self.ready.fetch_add(1, Ordering::Release);
         Ok(())
@@ -284,6 +301,13 @@ impl Index {
         }
     }
 
+    /// From now on, inserts compute distances on `codes` (which must be empty: set before the
+    /// first insert).
+    pub(crate) fn set_build_codes(&mut self, codes: CodedSpace) {
+        debug_assert_eq!(self.allocated.load(Ordering::Relaxed), 0);
+        self.build_codes = Some(codes);
+    }
+
     /// The vectors and the graph, for the persistence layer.
     pub(crate) fn parts(&self) -> (&Space, &Graph) {
         (&self.space, &self.graph)
@@ -323,6 +347,10 @@ impl Index {
     /// Bytes allocated for vectors, links and per-node state.
     pub fn memory_bytes(&self) -> usize {
         self.space.vectors.allocated_bytes()
+            + self
+                .build_codes
+                .as_ref()
+                .map_or(0, CodedSpace::allocated_bytes)
             + self
                 .graph
                 .allocated_bytes(self.allocated.load(Ordering::Acquire))

@@ -40,10 +40,11 @@ use std::path::Path;
 
 use self::file::{DiskBacking, FileBytes};
 use self::read::{check_sections, header_of, index_from_file, Checks};
-use crate::arena::{padded_dim, RowStore, VectorArena};
+use crate::arena::{padded_dim, PaddedQuery, RowStore, VectorArena};
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::index::{check_shape, graph_config};
+use crate::index::{check_matrix, check_shape, graph_config, prepare_query};
+use crate::quantize::{CodedSpace, Sq8Trainer};
 use crate::Index;
 use crate::IndexParams;
 
@@ -88,16 +89,25 @@ impl Index {
     }
 
     /// An empty index whose first `capacity` vectors live in a scratch file in `dir` (mapped
-    /// shared, unlinked at once): the OS writes those pages back and drops them under memory
-    /// pressure, so an index whose vectors exceed RAM can be built. Past `capacity`
-    /// it grows on the heap. Save it with [`Index::save`] as usual.
+    /// shared, unlinked at once), built on 8-bit codes of its vectors held in RAM: an index whose
+    /// vectors exceed memory can be built. Past `capacity` it grows on the heap.
+    ///
+    /// HNSW construction reads vectors at random, so inserts compute their distances on the
+    /// codes (a quarter of the vectors' size, see `sample`), and the full vectors in the
+    /// scratch file are only written, which the OS can page out freely. Searches, `save` and
+    /// everything after the build use the full vectors.
+    ///
+    /// `sample` (rows of `dim` floats, e.g. a few thousand spread over the data) sets each
+    /// dimension's range for the codes; later values outside it are clamped to the range.
     pub fn with_capacity_on_disk(
         params: IndexParams,
         dim: usize,
         capacity: usize,
         dir: impl AsRef<Path>,
+        sample: &[f32],
     ) -> Result<Index> {
         check_shape(&params, dim, capacity)?;
+        let codes = fit_codes(&params, dim, capacity, sample)?;
         let dir = dir.as_ref();
         let stride = padded_dim(dim);
         let config = graph_config(&params);
@@ -113,12 +123,14 @@ impl Index {
         // through the build, and as file pages they would be written back again and again.
         let layer0 = RowStore::new(1 + config.m0, capacity)?;
         let graph = Graph::with_layer0(config, layer0, capacity);
-        Ok(Index::from_parts(
+        let mut index = Index::from_parts(
             params,
             VectorArena::from_rows(dim, vectors),
             graph,
             capacity,
-        ))
+        );
+        index.set_build_codes(codes);
+        Ok(index)
     }
 
     /// Checks every checksum of an index file (reading it whole, sequentially) and reports what
@@ -144,4 +156,22 @@ impl Index {
                 .collect(),
         })
     }
+}
+
+/// 8-bit codes fitted to `sample` (checked like any input matrix, and prepared as stored
+/// vectors are: normalised under cosine), with room for `capacity` rows.
+fn fit_codes(
+    params: &IndexParams,
+    dim: usize,
+    capacity: usize,
+    sample: &[f32],
+) -> Result<CodedSpace> {
+    let metric = params.metric();
+    check_matrix(sample, dim, metric, 0)?;
+    let mut trainer = Sq8Trainer::new(padded_dim(dim));
+    let mut row = PaddedQuery::new(padded_dim(dim))?;
+    for v in sample.chunks_exact(dim) {
+        trainer.observe(prepare_query(&mut row, v, metric));
+    }
+    CodedSpace::new(trainer.finish()?, metric, capacity)
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::data::{clustered, SEED};
+use crate::data::{clustered, recall_at, SEED};
 use vicinity::{io, Index, IndexParams, Metric};
 
 struct Setup {
@@ -158,12 +158,21 @@ fn mapped_index_larger_than_a_cgroup_limit_answers_the_same() {
 }
 
 #[test]
-fn build_on_disk_writes_the_same_index_with_little_anonymous_memory() {
+fn build_on_disk_keeps_recall_with_little_anonymous_memory() {
     let dir = tempfile::tempdir().unwrap();
     let (rows, dim) = (20_000, 128);
     let base = dir.path().join("base.fvecs");
-    let data = clustered(rows, dim, 30, SEED + 21);
-    io::write_fvecs(&base, &io::Matrix { rows, dim, data }).unwrap();
+    let mut data = clustered(rows + 100, dim, 30, SEED + 21);
+    let queries = data.split_off(rows * dim);
+    io::write_fvecs(
+        &base,
+        &io::Matrix {
+            rows,
+            dim,
+            data: data.clone(),
+        },
+    )
+    .unwrap();
     let build = |name: &str, on_disk: bool| {
         let out = dir.path().join(name);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vicinity"));
@@ -188,23 +197,29 @@ fn build_on_disk_writes_the_same_index_with_little_anonymous_memory() {
         let o = cmd.output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let index = Index::load(&out).unwrap();
         (
-            std::fs::read(&out).unwrap(),
+            recall_at(&index, &data, &queries, 10, 64),
             report["rss_anon_bytes"].as_u64(),
         )
     };
     let (in_ram, anon_ram) = build("ram.vcn", false);
     let (on_disk, anon_disk) = build("disk.vcn", true);
+    eprintln!("recall@10 at ef 64: built in RAM {in_ram:.4}, on disk (on codes) {on_disk:.4}");
+    // A small, weak graph (M 8, ef_construction 40) and 100 queries: two builds differ by a few
+    // points; `recall::building_on_codes_keeps_recall_every_metric` holds codes to 0.01.
     assert!(
-        in_ram == on_disk,
-        "a one-thread build wrote different files in RAM and on disk"
+        on_disk >= in_ram - 0.04 && on_disk >= 0.75,
+        "on-disk build recall {on_disk} vs in RAM {in_ram} (seed {})",
+        SEED + 21
     );
     let vector_bytes = (rows * dim * 4) as u64;
     if let (Some(r), Some(d)) = (anon_ram, anon_disk) {
         eprintln!("build anonymous memory: in RAM {r} B, on disk {d} B, vectors {vector_bytes} B");
+        // The on-disk build holds codes (a quarter of the vectors) and links, not the vectors.
         assert!(
-            d < vector_bytes / 2,
-            "on-disk build held {d} B anonymous memory"
+            d + vector_bytes / 2 < r,
+            "on-disk build held {d} B anonymous memory, in RAM {r} B"
         );
         assert!(r > vector_bytes, "in-RAM build held only {r} B");
     }

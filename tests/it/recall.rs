@@ -100,3 +100,62 @@ fn results_are_sorted_with_reported_distances() {
         );
     }
 }
+
+/// An on-disk build computes its distances on 8-bit codes of the vectors: the graph it makes
+/// must be as good as one built on the full vectors (searched with the full vectors).
+#[test]
+fn building_on_codes_keeps_recall_every_metric() {
+    let (rows, dim) = (10_000, 48);
+    let dir = tempfile::tempdir().unwrap();
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let seed = SEED + 30 + metric as u64;
+        let data = clustered(rows + 200, dim, 40, seed);
+        let (base, queries) = data.split_at(rows * dim);
+        let params = IndexParams::new(metric).ef_construction(100);
+        let in_ram = Index::build(params, dim, base).unwrap();
+        // Codes fitted to a sample of every tenth row.
+        let sample: Vec<f32> = base.chunks(dim).step_by(10).flatten().copied().collect();
+        let on_disk = Index::with_capacity_on_disk(params, dim, rows, dir.path(), &sample).unwrap();
+        let keys: Vec<u64> = (0..rows as u64).collect();
+        on_disk.add_batch(&keys, base).unwrap();
+        on_disk.repair();
+        assert_eq!(on_disk.len(), rows);
+        let (r_ram, r_disk) = (
+            recall_at(&in_ram, base, queries, 10, 64),
+            recall_at(&on_disk, base, queries, 10, 64),
+        );
+        eprintln!("{metric}: recall@10 at ef 64: full vectors {r_ram:.4}, codes {r_disk:.4}");
+        assert!(
+            r_disk >= r_ram - 0.01 && r_disk >= 0.9,
+            "{metric}: built on codes {r_disk} vs full vectors {r_ram} (seed {seed})"
+        );
+        // Distances reported are the full vectors' own.
+        let q = &base[..dim];
+        let (a, b) = (
+            in_ram.search(q, 1, 64).unwrap()[0],
+            on_disk.search(q, 1, 64).unwrap()[0],
+        );
+        assert_eq!((a.key, a.distance), (b.key, b.distance));
+    }
+}
+
+#[test]
+fn on_disk_build_refuses_a_bad_code_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = IndexParams::new(Metric::L2);
+    let open = |sample: &[f32]| Index::with_capacity_on_disk(params, 4, 10, dir.path(), sample);
+    assert!(matches!(open(&[]), Err(vicinity::Error::Empty { .. })));
+    assert!(matches!(
+        open(&[1.0, 2.0, 3.0]),
+        Err(vicinity::Error::RaggedMatrix { .. })
+    ));
+    assert!(matches!(
+        open(&[1.0, 2.0, f32::NAN, 0.0]),
+        Err(vicinity::Error::NonFinite { .. })
+    ));
+    let cosine = IndexParams::new(Metric::Cosine);
+    assert!(matches!(
+        Index::with_capacity_on_disk(cosine, 2, 10, dir.path(), &[0.0, 0.0]),
+        Err(vicinity::Error::ZeroVector { .. })
+    ));
+}
