@@ -1,5 +1,7 @@
 //! Integration tests: one binary, a module per area.
 
+#[cfg(feature = "hdf5")]
+mod ann_hdf5;
 mod api;
 mod cli;
 mod concurrency;
