@@ -47,7 +47,13 @@ pub struct AnnDataset {
 /// a `distance` that is not a string, [`Error::UnknownDistance`] for a metric we do not have,
 /// and [`Error::Format`] for an id at or past the number of train rows.
 pub fn read_ann_hdf5(path: &Path) -> Result<AnnDataset> {
-    // The HDF5 library reports a missing file as a generic open failure; std says which.
+    // The HDF5 library reports a missing file or a folder as a generic open failure; std says
+    // which.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        let e = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+        return Err(Error::io(path, e));
+    }
     std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let file = File::open(path).map_err(|e| hdf5_error(path, e))?;
 

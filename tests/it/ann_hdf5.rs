@@ -171,15 +171,21 @@ fn float64_vectors_and_wide_ids_are_converted() {
 }
 
 #[test]
-fn missing_file_is_io_error() {
+fn missing_file_or_a_folder_is_io_error() {
     let dir = Dir::new();
-    let path = dir.at("absent.hdf5");
-    match read_ann_hdf5(&path) {
-        Err(Error::Io { path: p, source }) => {
-            assert_eq!(p, path);
-            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+    let folder = dir.at("folder.hdf5");
+    std::fs::create_dir(&folder).expect("mkdir");
+    for (path, kind) in [
+        (dir.at("absent.hdf5"), std::io::ErrorKind::NotFound),
+        (folder, std::io::ErrorKind::IsADirectory),
+    ] {
+        match read_ann_hdf5(&path) {
+            Err(Error::Io { path: p, source }) => {
+                assert_eq!(p, path);
+                assert_eq!(source.kind(), kind);
+            }
+            other => panic!("expected Error::Io {kind:?}, got {other:?}"),
         }
-        other => panic!("expected Error::Io, got {other:?}"),
     }
 }
 
