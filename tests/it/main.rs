@@ -4,6 +4,8 @@
 mod ann_hdf5;
 mod api;
 mod cli;
+#[cfg(feature = "hdf5")]
+mod cli_hdf5;
 mod concurrency;
 mod data;
 mod golden;
