@@ -62,6 +62,38 @@ pub enum Error {
         reason: String,
     },
 
+    /// An HDF5 file without a dataset the reader needs (`train`, `test`).
+    #[error("{path}: no dataset {name:?} in this HDF5 file")]
+    MissingDataset { path: PathBuf, name: &'static str },
+
+    /// An HDF5 dataset of the wrong shape: not 2-D, empty, or a size that must match another
+    /// dataset's.
+    #[error("{path}: dataset {name:?} has shape {shape:?}: {reason}")]
+    DatasetShape {
+        path: PathBuf,
+        name: &'static str,
+        shape: Vec<usize>,
+        reason: String,
+    },
+
+    /// An HDF5 dataset or attribute holding values of the wrong type (integer vectors, float
+    /// ids, a distance that is not a string).
+    #[error("{path}: {name:?} holds {found}, expected {expected}")]
+    DatasetType {
+        path: PathBuf,
+        name: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+
+    /// An HDF5 file whose `distance` attribute names a metric we do not have.
+    #[error("{path}: distance {value:?} is not a supported metric (expected euclidean, angular, dot or ip)")]
+    UnknownDistance { path: PathBuf, value: String },
+
+    /// The HDF5 library could not read the file: not HDF5, damaged, or a failed read.
+    #[error("{path}: HDF5: {reason}")]
+    Hdf5 { path: PathBuf, reason: String },
+
     /// A file whose extension names no format we read.
     #[error("{path}: unknown file format (expected .fvecs, .bvecs, .ivecs or .npy)")]
     UnknownFormat { path: PathBuf },

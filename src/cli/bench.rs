@@ -1,10 +1,12 @@
 //! `vicinity bench`: build an index for each M, search it at each ef, and record recall@k,
 //! queries per second, build time and memory as one JSON line per (M, ef).
 //!
-//! Every flag, the output folder and the data are checked before the first build. Builds run on
-//! a pool of `--threads-build` workers (`Index::build`) and are timed whole; searches run one
-//! query at a time on the calling thread, and only that loop is timed. Without `--gt` the exact
-//! neighbours come from `FlatIndex` (on the build pool, untimed).
+//! The data are `--base`/`--queries`/`--gt` files or one ANN-benchmarks `--dataset` file (read
+//! in `dataset.rs`). Every flag, the output folder and the data are checked before the first
+//! build. Builds run on a pool of `--threads-build` workers (`Index::build`) and are timed
+//! whole; searches run one query at a time on the calling thread, and only that loop is timed.
+//! Without ground truth (`--gt`, or `neighbors` in the file) the exact neighbours come from
+//! `FlatIndex` (on the build pool, untimed).
 //!
 //! The JSON lines are collected and written at the end in one go, through a temp file in the
 //! output's folder and a rename, so a failed run leaves no partial file. A table and, per M, the
@@ -16,9 +18,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use vicinity::io::{read_ivecs, read_vectors};
-use vicinity::{FlatIndex, Index, IndexParams};
+use vicinity::{FlatIndex, Index, IndexParams, Metric};
 
+use super::dataset::{self, BenchData};
 use super::plot::{plot_qps_recall, PlotPoint};
 use super::report::JsonLine;
 use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
@@ -37,41 +39,58 @@ struct Point {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    let metric = metric(&args.metric)?;
+    let flag_metric = args.metric.as_deref().map(metric).transpose()?;
     let k = args.k;
     check_k(k)?;
     let ms = parse_list(&args.m, "--m")?;
     let efs = parse_list(&args.ef, "--ef")?;
-    let params: Vec<IndexParams> = ms
-        .iter()
-        .map(|&m| {
-            let p = IndexParams::new(metric)
-                .m(m)
-                .ef_construction(args.ef_construction);
-            p.validate().map(|()| p)
-        })
-        .collect::<vicinity::Result<_>>()?;
+    // M and ef_construction are judged alike under every metric, so when only the --dataset
+    // file names the metric they are checked now with a stand-in, before the file is read.
+    for &m in &ms {
+        IndexParams::new(flag_metric.unwrap_or(Metric::L2))
+            .m(m)
+            .ef_construction(args.ef_construction)
+            .validate()?;
+    }
     check_writable(&args.output, "--output")?;
     if let Some(plot) = &args.plot {
         check_writable(plot, "--plot")?;
     }
     let pool = thread_pool(args.threads_build)?;
 
-    let base = read_vectors(&args.base).context("--base")?;
-    check_values(&base, metric).context("--base")?;
-    let queries = read_vectors(&args.queries).context("--queries")?;
-    check_dim(queries.dim, base.dim, "--queries", "--base")?;
-    check_values(&queries, metric).context("--queries")?;
-    if k > base.rows {
-        bail!("--k {k} is more than the {} rows of --base", base.rows);
-    }
-    let truth = match &args.gt {
-        Some(path) => {
-            let gt = read_ivecs(path).context("--gt")?;
-            gt_rows(&gt, queries.rows, k)?
+    let data = match (&args.dataset, &args.base, &args.queries, flag_metric) {
+        (Some(file), ..) => dataset::from_hdf5(file, flag_metric)?,
+        (None, Some(base), Some(queries), Some(metric)) => {
+            dataset::from_files(base, queries, args.gt.as_deref(), metric)?
         }
+        // clap requires these; kept as errors so that a change there cannot panic here.
+        (None, None, ..) | (None, _, None, _) => {
+            bail!("give --dataset FILE.hdf5, or --base and --queries")
+        }
+        (None, _, _, None) => bail!("--metric is required with --base"),
+    };
+    let BenchData {
+        base,
+        queries,
+        gt,
+        metric,
+        names,
+        stem,
+    } = data;
+    check_values(&base, metric).context(names.base)?;
+    check_dim(queries.dim, base.dim, names.queries, names.base)?;
+    check_values(&queries, metric).context(names.queries)?;
+    if k > base.rows {
+        bail!(
+            "--k {k} is more than the {} rows of {}",
+            base.rows,
+            names.base
+        );
+    }
+    let truth = match &gt {
+        Some(gt) => gt_rows(gt, queries.rows, k, names.gt, names.queries)?,
         None => {
-            let flat = FlatIndex::new(metric, base.dim, &base.data).context("--base")?;
+            let flat = FlatIndex::new(metric, base.dim, &base.data).context(names.base)?;
             let found = pool.install(|| flat.search_batch(&queries.data, k))?;
             found
                 .iter()
@@ -79,10 +98,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 .collect()
         }
     };
-    let dataset = match &args.dataset {
-        Some(name) => name.clone(),
-        None => stem(&args.base),
-    };
+    let dataset = args.name.clone().unwrap_or(stem);
+    let params = ms.iter().map(|&m| {
+        IndexParams::new(metric)
+            .m(m)
+            .ef_construction(args.ef_construction)
+    });
     let (rows, dim) = (base.rows, base.dim);
 
     let mut lines = Vec::new();
@@ -165,13 +186,6 @@ fn parse_list(text: &str, flag: &str) -> Result<Vec<usize>> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(values)
-}
-
-/// The file name without its extension, or "unknown".
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Writes `text` to `path` atomically (see [`vicinity::io::write_atomic`]); `flag` names the

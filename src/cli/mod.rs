@@ -11,6 +11,7 @@
 //! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force         |
 //! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data             |
 //! | `bench.rs`       | `vicinity bench`: recall and speed over a grid of M and ef      |
+//! | `dataset.rs`     | what `bench` runs on: vector files, or one ANN-benchmarks .hdf5 |
 //! | `plot.rs`        | `vicinity bench --plot`: the QPS/recall chart as SVG            |
 //!
 //! Every subcommand but `bench` prints one JSON object on one line to stdout (`bench` prints a
@@ -20,6 +21,7 @@
 
 mod bench;
 mod build;
+mod dataset;
 mod generate;
 mod groundtruth;
 mod info;
@@ -31,7 +33,7 @@ mod truth;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use vicinity::IndexParams;
 
 /// Approximate nearest-neighbour search with HNSW.
@@ -181,21 +183,37 @@ struct GenerateArgs {
 #[command(
     after_help = "Searches run one query at a time on one thread; an ef below --k is \
     raised to --k (the JSON lines report the ef used).\n\
-    Without --gt the exact neighbours are computed by brute force."
+    The data come from --base/--queries[/--gt] files, or from one ANN-benchmarks --dataset \
+    FILE.hdf5 (train, test, neighbors, and the metric from its distance attribute).\n\
+    Without ground truth (--gt, or neighbors in the file) the exact neighbours are computed by \
+    brute force."
 )]
+#[command(group(ArgGroup::new("data").required(true).args(["base", "dataset"])))]
 struct BenchArgs {
     /// Base vectors: .fvecs, .bvecs or .npy. Row i gets key i.
-    #[arg(long, value_name = "BASE")]
-    base: PathBuf,
+    #[arg(long, value_name = "BASE", requires_all = ["queries", "metric"])]
+    base: Option<PathBuf>,
     /// Query vectors, of the base's dimension.
-    #[arg(long, value_name = "Q")]
-    queries: PathBuf,
+    #[arg(long, value_name = "Q", requires = "base", conflicts_with = "dataset")]
+    queries: Option<PathBuf>,
     /// Ground truth (.ivecs, at least k ids per query, one row per query); computed by brute
     /// force when left out.
-    #[arg(long, value_name = "GT.ivecs")]
+    #[arg(
+        long,
+        value_name = "GT.ivecs",
+        requires = "base",
+        conflicts_with = "dataset"
+    )]
     gt: Option<PathBuf>,
-    #[arg(long, help = METRIC_HELP)]
-    metric: String,
+    /// An ANN-benchmarks file instead of --base/--queries/--gt: train is the base, test the
+    /// queries, neighbors (at least k per query) the ground truth, and its distance attribute
+    /// the metric.
+    #[arg(long, value_name = "FILE.hdf5")]
+    dataset: Option<PathBuf>,
+    /// Distance: l2 (alias euclidean), cosine (alias angular) or ip. Required with --base; with
+    /// --dataset it must agree with the file's distance attribute, if the file has one.
+    #[arg(long)]
+    metric: Option<String>,
     /// Comma-separated values of M to build with; each 2 to 1024.
     #[arg(long, value_name = "M,...", default_value_t = IndexParams::DEFAULT_M.to_string())]
     m: String,
@@ -212,9 +230,9 @@ struct BenchArgs {
     /// Neighbours per query; 1 to the number of base rows.
     #[arg(long, default_value_t = 10)]
     k: usize,
-    /// Name of the data set in the JSON lines [default: the base file's stem].
+    /// Name of the data set in the JSON lines [default: the stem of --base or --dataset].
     #[arg(long)]
-    dataset: Option<String>,
+    name: Option<String>,
     /// Where to write one JSON line per (M, ef), atomically.
     #[arg(long, value_name = "RESULTS.jsonl")]
     output: PathBuf,

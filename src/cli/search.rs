@@ -45,7 +45,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let gt = match &args.gt {
         Some(path) => {
             let gt = read_ivecs(path).context("--gt")?;
-            Some(gt_rows(&gt, queries.rows, k)?)
+            Some(gt_rows(&gt, queries.rows, k, "--gt", "--queries")?)
         }
         None => None,
     };

@@ -4,14 +4,24 @@ use anyhow::{bail, Result};
 use vicinity::io::Matrix;
 use vicinity::Neighbor;
 
-/// The first `k` true ids of each query, after checking the file has a row per query and at
-/// least `k` ids in each. A negative id (padding) matches no key.
-pub fn gt_rows(gt: &Matrix<i32>, queries: usize, k: usize) -> Result<Vec<Vec<u64>>> {
+/// The first `k` true ids of each query, after checking the truth has a row per query and at
+/// least `k` ids in each. A negative id (padding) matches no key. `gt_name` and `queries_name`
+/// say in errors where each came from (`--gt`, `--dataset neighbors`, ...).
+pub fn gt_rows(
+    gt: &Matrix<i32>,
+    queries: usize,
+    k: usize,
+    gt_name: &str,
+    queries_name: &str,
+) -> Result<Vec<Vec<u64>>> {
     if gt.rows != queries {
-        bail!("--gt has {} rows but --queries has {queries}", gt.rows);
+        bail!(
+            "{gt_name} has {} rows but {queries_name} has {queries}",
+            gt.rows
+        );
     }
     if gt.dim < k {
-        bail!("--gt has {} ids per query, fewer than --k {k}", gt.dim);
+        bail!("{gt_name} has {} ids per query, fewer than --k {k}", gt.dim);
     }
     Ok((0..gt.rows)
         .map(|i| {
@@ -50,7 +60,10 @@ mod tests {
         };
         let found = vec![vec![hit(2), hit(3)], vec![hit(6), hit(7)]];
         // Query 0: {2} of {1, 2}; query 1: none of {4, 5} (6 is the third truth).
-        assert_eq!(recall(&found, &gt_rows(&gt, 2, 2).unwrap(), 2), 0.25);
+        assert_eq!(
+            recall(&found, &gt_rows(&gt, 2, 2, "--gt", "--queries").unwrap(), 2),
+            0.25
+        );
     }
 
     #[test]
@@ -60,8 +73,11 @@ mod tests {
             dim: 3,
             data: vec![0; 6],
         };
-        assert!(gt_rows(&gt, 2, 3).is_ok());
-        assert!(gt_rows(&gt, 2, 4).is_err());
-        assert!(gt_rows(&gt, 3, 1).is_err());
+        let rows = |queries, k| gt_rows(&gt, queries, k, "--gt", "--queries");
+        assert!(rows(2, 3).is_ok());
+        let few = rows(2, 4).unwrap_err().to_string();
+        assert_eq!(few, "--gt has 3 ids per query, fewer than --k 4");
+        let short = rows(3, 1).unwrap_err().to_string();
+        assert_eq!(short, "--gt has 2 rows but --queries has 3");
     }
 }

@@ -1,5 +1,6 @@
 //! Reading and writing the dataset files that ANN benchmarks ship: `.fvecs`, `.bvecs`, `.ivecs`
-//! (the TEXMEX / SIFT family) and NumPy `.npy`.
+//! (the TEXMEX / SIFT family), NumPy `.npy`, and (read only, with the default `hdf5` feature)
+//! the ANN-benchmarks `.hdf5` files that hold base, queries, ground truth and metric together.
 //!
 //! This module owns the bytes-to-[`Matrix`] step and nothing else: it checks that a file is
 //! well formed (headers, dimensions, lengths) but not what the numbers are (a NaN is the index's
@@ -10,6 +11,7 @@
 //! | `mod.rs`   | [`Matrix`], dispatch on the file extension, limits       |
 //! | `vecs.rs`  | `.fvecs` / `.bvecs` / `.ivecs` parsing and writing       |
 //! | `npy.rs`   | `.npy` header parsing, dtype conversion, writing         |
+//! | `hdf5.rs`  | ANN-benchmarks `.hdf5`: train, test, neighbors, distance |
 //! | `atomic.rs`| write to a temp file in the same folder, fsync, rename   |
 //!
 //! ```text
@@ -27,9 +29,14 @@
 //!   the data starts at a multiple of 64 bytes.
 //! ```
 //!
+//! The `.hdf5` layout is drawn in `hdf5.rs`. Unlike the others it is read through the system
+//! HDF5 library (the `hdf5-metno` crate), not from bytes.
+//!
 //! Writers never leave a half-written file at the target path: see `atomic.rs`.
 
 mod atomic;
+#[cfg(feature = "hdf5")]
+mod hdf5;
 mod mapped;
 mod npy;
 mod vecs;
@@ -39,6 +46,8 @@ use std::path::Path;
 use crate::{Error, Result};
 
 pub use atomic::write_atomic;
+#[cfg(feature = "hdf5")]
+pub use hdf5::{read_ann_hdf5, AnnDataset};
 pub use mapped::VectorFile;
 pub use npy::write_npy;
 pub use vecs::{write_fvecs, write_ivecs};

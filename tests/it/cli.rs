@@ -1,6 +1,7 @@
 //! The `vicinity` binary driven end to end: generate → groundtruth → build → search (mapped and
 //! loaded) → info, metric aliases, and every bad input (damaged index files included) failing
-//! with one line on stderr, exit status 1 and no panic.
+//! with one line on stderr, exit status 1 and no panic. `cli_hdf5.rs` drives `bench --dataset`
+//! with the helpers here.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use tempfile::TempDir;
 use vicinity::io::read_ivecs;
 
 /// A piece of a command line: text is split at whitespace, a path stays one argument.
-trait Arg {
+pub(crate) trait Arg {
     fn push_to(&self, args: &mut Vec<OsString>);
 }
 
@@ -34,7 +35,7 @@ impl Arg for PathBuf {
 }
 
 /// Runs the binary with the arguments `parts` spell.
-fn vicinity(parts: &[&dyn Arg]) -> Output {
+pub(crate) fn vicinity(parts: &[&dyn Arg]) -> Output {
     let mut args = Vec::new();
     parts.iter().for_each(|a| a.push_to(&mut args));
     Command::new(env!("CARGO_BIN_EXE_vicinity"))
@@ -56,7 +57,7 @@ fn ok(parts: &[&dyn Arg]) -> Value {
 
 /// Runs a command that must fail with exit status 1 and a one-line message on stderr that
 /// contains `expected`; returns the message.
-fn fails(parts: &[&dyn Arg], expected: &str) -> String {
+pub(crate) fn fails(parts: &[&dyn Arg], expected: &str) -> String {
     let out = vicinity(parts);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
@@ -73,17 +74,17 @@ fn fails(parts: &[&dyn Arg], expected: &str) -> String {
 }
 
 /// A data set with its ground truth and index in a fresh folder.
-struct Fixture {
-    dir: TempDir,
-    base: PathBuf,
-    queries: PathBuf,
-    gt: PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) dir: TempDir,
+    pub(crate) base: PathBuf,
+    pub(crate) queries: PathBuf,
+    pub(crate) gt: PathBuf,
     index: PathBuf,
 }
 
 impl Fixture {
     /// `rows` x `dim` clustered vectors, 50 queries, ground truth for k = 10, an index (M 16).
-    fn new(rows: usize, dim: usize, metric: &str, seed: u64) -> Self {
+    pub(crate) fn new(rows: usize, dim: usize, metric: &str, seed: u64) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let at = |name: &str| dir.path().join(name);
         let (base, queries) = (at("base.fvecs"), at("queries.fvecs"));
@@ -128,11 +129,11 @@ impl Fixture {
     }
 
     /// 400 x 8, L2.
-    fn small() -> Self {
+    pub(crate) fn small() -> Self {
         Self::new(400, 8, "l2", 3)
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -677,7 +678,7 @@ fn info_refuses_a_damaged_index() {
 }
 
 /// The keys of a `vicinity bench` JSON line, in order.
-const BENCH_KEYS: [&str; 15] = [
+pub(crate) const BENCH_KEYS: [&str; 15] = [
     "library",
     "dataset",
     "metric",
@@ -799,6 +800,23 @@ fn bench_refuses_bad_flags_before_any_work() {
     assert_eq!(names_in(data.dir.path()), before, "no file left behind");
 }
 
+#[cfg(not(feature = "hdf5"))]
+#[test]
+fn bench_dataset_without_the_hdf5_feature_says_so() {
+    let data = Fixture::small();
+    let file = data.path("any.hdf5");
+    std::fs::write(&file, "not read").expect("write");
+    fails(
+        &[
+            &"bench --dataset",
+            &file,
+            &"--output",
+            &data.path("r.jsonl"),
+        ],
+        "built without HDF5 support",
+    );
+}
+
 #[test]
 fn bench_plot_draws_an_svg_chart() {
     let data = Fixture::small();
@@ -810,7 +828,7 @@ fn bench_plot_draws_an_svg_chart() {
         &"--queries",
         &data.queries,
         &"--metric l2 --m 8,12 --ef 10,40 --ef-construction 64 --threads-build 2",
-        &"--dataset plotted-set --output",
+        &"--name plotted-set --output",
         &output,
         &"--plot",
         &plot,
