@@ -11,7 +11,8 @@
 //! | `groundtruth.rs` | `vicinity groundtruth`: exact neighbours by brute force         |
 //! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data             |
 //! | `bench.rs`       | `vicinity bench`: recall and speed over a grid of M and ef      |
-//! | `plot.rs`        | `vicinity bench --plot`: the QPS/recall chart as SVG            |
+//! | `plot.rs`        | `vicinity bench --plot`: the QPS/recall chart as SVG or PNG     |
+//! | `raster.rs`      | the chart as PNG: bitmap backend, text drawn with DejaVu Sans   |
 //!
 //! Every subcommand but `bench` prints one JSON object on one line to stdout (`bench` prints a
 //! table, and writes its JSON lines to a file); progress goes to stderr.
@@ -24,6 +25,7 @@ mod generate;
 mod groundtruth;
 mod info;
 mod plot;
+mod raster;
 mod report;
 mod search;
 mod setup;
