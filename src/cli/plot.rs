@@ -53,6 +53,13 @@ impl ChartFormat {
             _ => None,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Svg => "svg",
+            Self::Png => "png",
+        }
+    }
 }
 
 /// Width and height of the chart in pixels (an SVG's `width`/`height`, a PNG's IHDR).
