@@ -11,7 +11,7 @@ use tempfile::TempDir;
 use vicinity::io::read_ivecs;
 
 /// A piece of a command line: text is split at whitespace, a path stays one argument.
-trait Arg {
+pub(crate) trait Arg {
     fn push_to(&self, args: &mut Vec<OsString>);
 }
 
@@ -34,7 +34,7 @@ impl Arg for PathBuf {
 }
 
 /// Runs the binary with the arguments `parts` spell.
-fn vicinity(parts: &[&dyn Arg]) -> Output {
+pub(crate) fn vicinity(parts: &[&dyn Arg]) -> Output {
     let mut args = Vec::new();
     parts.iter().for_each(|a| a.push_to(&mut args));
     Command::new(env!("CARGO_BIN_EXE_vicinity"))
@@ -44,7 +44,7 @@ fn vicinity(parts: &[&dyn Arg]) -> Output {
 }
 
 /// Runs a command that must succeed and returns its one JSON line.
-fn ok(parts: &[&dyn Arg]) -> Value {
+pub(crate) fn ok(parts: &[&dyn Arg]) -> Value {
     let out = vicinity(parts);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -56,7 +56,7 @@ fn ok(parts: &[&dyn Arg]) -> Value {
 
 /// Runs a command that must fail with exit status 1 and a one-line message on stderr that
 /// contains `expected`; returns the message.
-fn fails(parts: &[&dyn Arg], expected: &str) -> String {
+pub(crate) fn fails(parts: &[&dyn Arg], expected: &str) -> String {
     let out = vicinity(parts);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
@@ -73,10 +73,10 @@ fn fails(parts: &[&dyn Arg], expected: &str) -> String {
 }
 
 /// A data set with its ground truth and index in a fresh folder.
-struct Fixture {
-    dir: TempDir,
-    base: PathBuf,
-    queries: PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) dir: TempDir,
+    pub(crate) base: PathBuf,
+    pub(crate) queries: PathBuf,
     gt: PathBuf,
     index: PathBuf,
 }
@@ -128,11 +128,11 @@ impl Fixture {
     }
 
     /// 400 x 8, L2.
-    fn small() -> Self {
+    pub(crate) fn small() -> Self {
         Self::new(400, 8, "l2", 3)
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -151,7 +151,7 @@ impl Fixture {
     }
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

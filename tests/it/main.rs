@@ -7,4 +7,5 @@ mod data;
 mod golden;
 mod memory;
 mod persist;
+mod plot;
 mod recall;
