@@ -1,5 +1,5 @@
 //! Prints recall@10 against exact search across ef on generated clustered data (a quick
-//! sanity check while tuning; the real benchmark is scripts/compare_hnswlib.py).
+//! sanity check while tuning; the real benchmark is scripts/compare.py).
 //!
 //! `cargo run --release --example recall_probe -- [rows] [dim] [metric]`
 

@@ -12,7 +12,9 @@
 //! | `generate.rs`    | `vicinity generate`: seeded clustered Gaussian data             |
 //! | `bench.rs`       | `vicinity bench`: recall and speed over a grid of M and ef      |
 //! | `dataset.rs`     | what `bench` runs on: vector files, or one ANN-benchmarks .hdf5 |
-//! | `plot.rs`        | `vicinity bench --plot`: the QPS/recall chart as SVG            |
+//! | `plot.rs`        | the QPS/recall chart as SVG or PNG (`bench --plot`, `plot`)     |
+//! | `raster.rs`      | the chart as PNG: bitmap backend, text drawn with DejaVu Sans   |
+//! | `plot_cmd.rs`    | `vicinity plot`: that chart from JSON lines files               |
 //!
 //! Every subcommand but `bench` prints one JSON object on one line to stdout (`bench` prints a
 //! table, and writes its JSON lines to a file); progress goes to stderr.
@@ -26,6 +28,8 @@ mod generate;
 mod groundtruth;
 mod info;
 mod plot;
+mod plot_cmd;
+mod raster;
 mod report;
 mod search;
 mod setup;
@@ -58,6 +62,8 @@ enum Command {
     Generate(GenerateArgs),
     /// Build an index for each M and search it at each ef: recall, speed and memory as JSON lines.
     Bench(BenchArgs),
+    /// Draw QPS against recall from JSON lines files (`bench --output`, scripts/compare.py).
+    Plot(PlotArgs),
 }
 
 /// Help shared by the metric flags.
@@ -242,6 +248,35 @@ struct BenchArgs {
     plot: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each line is one measurement as `vicinity bench` writes it; the chart \
+    reads library, dataset, m, k, recall and qps, and ignores other fields.\n\
+    One colour per library, one marker per M, and a Pareto front per library."
+)]
+struct PlotArgs {
+    /// JSON lines files, comma-separated (or the flag repeated).
+    #[arg(
+        long,
+        value_name = "RESULTS.jsonl,...",
+        value_delimiter = ',',
+        required = true
+    )]
+    input: Vec<PathBuf>,
+    /// Where to write the chart, atomically: .svg or .png, by the extension.
+    #[arg(long, value_name = "CHART.svg|CHART.png")]
+    output: PathBuf,
+    /// Chart title [default: the data sets' names and "QPS vs recall@k"].
+    #[arg(long)]
+    title: Option<String>,
+    /// Draw the lines of this k (recall@k); lines of another k are skipped.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Chart size in pixels, each side 300 to 4096.
+    #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "900x600")]
+    size: String,
+}
+
 /// Runs the subcommand `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -251,5 +286,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Groundtruth(args) => groundtruth::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Plot(args) => plot_cmd::run(args),
     }
 }

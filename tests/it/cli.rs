@@ -45,7 +45,7 @@ pub(crate) fn vicinity(parts: &[&dyn Arg]) -> Output {
 }
 
 /// Runs a command that must succeed and returns its one JSON line.
-fn ok(parts: &[&dyn Arg]) -> Value {
+pub(crate) fn ok(parts: &[&dyn Arg]) -> Value {
     let out = vicinity(parts);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -152,7 +152,7 @@ impl Fixture {
     }
 }
 
-fn names_in(dir: &Path) -> Vec<String> {
+pub(crate) fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

@@ -11,4 +11,5 @@ mod data;
 mod golden;
 mod memory;
 mod persist;
+mod plot;
 mod recall;

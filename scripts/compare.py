@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
-"""Compare vicinity with hnswlib on the same data, in the same run (ANN-benchmarks style).
+"""Compare vicinity with hnswlib and faiss on the same data, in the same run (ANN-benchmarks style).
 
 For each dataset this script
   1. generates (or reuses from its cache) seeded synthetic base and query vectors, written as
-     .fvecs for vicinity and kept in memory for hnswlib;
+     .fvecs for vicinity and kept in memory for hnswlib and faiss;
   2. computes the exact top-100 with `vicinity groundtruth` (cached) and checks it against a
      numpy brute force on 20 queries;
-  3. builds an hnswlib index and a vicinity index with the same M / ef_construction / threads;
-  4. sweeps ef, searching with one thread, alternating hnswlib and vicinity, 3 runs each (median
-     QPS), and measures recall@10 against the ground truth;
-  5. appends one JSON line per (library, ef) to <out>/<dataset>.jsonl and a markdown report
-     (per-ef table and best QPS at recall 0.90 / 0.95 / 0.99) to <out>/<dataset>.md.
+  3. builds an hnswlib index (`hnswlib.Index`), a faiss index (`faiss.IndexHNSWFlat`) and a
+     vicinity index with the same M / ef_construction / build threads, one after the other;
+  4. sweeps ef, searching with one thread, alternating the libraries run by run, `--runs` runs
+     each (median QPS), and measures recall@k against the ground truth;
+  5. writes one JSON line per (library, ef), in the schema of `vicinity bench`, to a new file
+     <out>/<dataset>-<run>.jsonl, appends a markdown report (per-ef table and best QPS at recall
+     0.90 / 0.95 / 0.99) to <out>/<dataset>.md, and draws the chart with `vicinity plot`.
 
-Run `python3 scripts/compare_hnswlib.py --help` for the options; scripts/README.md has more.
+Run `python3 scripts/compare.py --help` for the options; scripts/README.md has more.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
+import importlib
 import json
 import os
 import platform
@@ -37,12 +40,19 @@ REQUIREMENTS = SCRIPT_DIR / "requirements.txt"
 
 try:
     import numpy as np
-    import hnswlib
 except ImportError as _err:  # pragma: no cover - depends on the machine
     sys.exit(
-        f"compare_hnswlib.py needs numpy and hnswlib: {_err}\n"
-        f"install them with:  pip install -r {os.path.relpath(REQUIREMENTS)}"
+        f"compare.py needs numpy: {_err}\n"
+        f"install it with:  pip install -r {os.path.relpath(REQUIREMENTS)}"
     )
+
+# The libraries compared, in the order they are built and searched, with the module each needs
+# and the pip package that provides it (None: the vicinity binary, built by cargo).
+LIBRARIES = {"hnswlib": ("hnswlib", "hnswlib"), "faiss": ("faiss", "faiss-cpu"),
+             "vicinity": (None, None)}
+# The keys of a `vicinity bench` JSON line, in its order; compare.py writes them first.
+BENCH_KEYS = ("library", "dataset", "metric", "m", "ef_construction", "ef", "k", "recall", "qps",
+              "build_s", "index_bytes", "bytes_per_vector", "rows", "dim", "queries")
 
 # Bump when a generator changes, so that cached files of the old generator are not reused.
 GENERATOR_VERSION = 1
@@ -382,13 +392,46 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def hnswlib_version() -> str:
+def package_version(package: str, module) -> str:
     try:
         from importlib.metadata import version
 
-        return version("hnswlib")
+        return version(package)
     except Exception:  # noqa: BLE001 - best effort only
-        return getattr(hnswlib, "__version__", "unknown")
+        return getattr(module, "__version__", "unknown")
+
+
+def import_libraries(names: list) -> dict:
+    """The Python modules of the libraries in `names`; stops naming the pip line of any that is
+    missing."""
+    modules, missing = {}, []
+    for name in names:
+        module_name, package = LIBRARIES[name]
+        if module_name is None:
+            continue
+        try:
+            modules[name] = importlib.import_module(module_name)
+        except ImportError as e:
+            missing.append((name, package, e))
+    if missing:
+        lines = [f"{name} is not installed ({e}): pip install {package}"
+                 for name, package, e in missing]
+        others = [n for n in names if n not in {m[0] for m in missing}]
+        sys.exit(
+            "\n".join(lines)
+            + f"\nor install everything with:  pip install -r {os.path.relpath(REQUIREMENTS)}"
+            + (f"\nor leave it out:  --libraries {','.join(others)}" if others else "")
+        )
+    return modules
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = _tmp_path(path)
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def remove_path(p: Path) -> None:
@@ -464,7 +507,97 @@ def ground_truth(name: str, metric: str, data: dict, args) -> np.ndarray:
     return gt
 
 
-def bench_dataset(name: str, args, meta: dict) -> None:
+class PythonIndex:
+    """An hnswlib or faiss index built and searched in this process. Both are timed the same way:
+    the build is one `add` call on `threads_build` threads; a search pass is one call with all
+    queries on one thread (the library loops over them in C++), so Python's call overhead is
+    paid once per pass, not per query."""
+
+    def __init__(self, library: str, module, metric: str, dim: int, args):
+        self.library, self.module, self.metric, self.dim, self.args = (
+            library, module, metric, dim, args)
+        self.index = None
+
+    def _prepare(self, x: np.ndarray) -> np.ndarray:
+        """faiss has no cosine: unit vectors under inner product give the same order."""
+        if self.library == "faiss" and self.metric == "cosine":
+            x = np.array(x, dtype=np.float32, copy=True)
+            self.module.normalize_L2(x)
+            return x
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def build(self, base: np.ndarray) -> dict:
+        args = self.args
+        n = base.shape[0]
+        x = self._prepare(base)  # any normalised copy is made before the RSS baseline
+        release_free_memory()
+        rss0 = rss_bytes()
+        if self.library == "hnswlib":
+            index = self.module.Index(space=self.metric, dim=self.dim)
+            index.init_index(max_elements=n, M=args.m, ef_construction=args.ef_construction,
+                             random_seed=100)
+            index.set_num_threads(args.threads_build)
+            t0 = time.perf_counter()
+            index.add_items(x, np.arange(n, dtype=np.int64))
+            build_s = time.perf_counter() - t0
+            index.set_num_threads(1)
+        else:
+            faiss = self.module
+            fmetric = faiss.METRIC_L2 if self.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+            index = faiss.IndexHNSWFlat(self.dim, args.m, fmetric)
+            index.hnsw.efConstruction = args.ef_construction
+            faiss.omp_set_num_threads(args.threads_build)
+            t0 = time.perf_counter()
+            index.add(x)
+            build_s = time.perf_counter() - t0
+            faiss.omp_set_num_threads(1)
+        rss1 = rss_bytes()
+        del x
+        self.index = index
+        rss_delta = (rss1 - rss0) if (rss0 is not None and rss1 is not None) else None
+        return {"build_s": build_s, "index_bytes": rss_delta, "index_bytes_source": "rss_delta"}
+
+    def search(self, queries: np.ndarray, k: int, ef: int) -> tuple:
+        """One timed pass over `queries` at `ef`: (seconds, ids of shape (queries, k))."""
+        q = self._prepare(queries)
+        if self.library == "hnswlib":
+            self.index.set_ef(ef)
+            t0 = time.perf_counter()
+            labels, _ = self.index.knn_query(q, k=k, num_threads=1)
+        else:
+            self.index.hnsw.efSearch = ef
+            t0 = time.perf_counter()
+            _, labels = self.index.search(q, k)
+        return time.perf_counter() - t0, labels.astype(np.int64)
+
+    def close(self) -> None:
+        self.index = None
+        release_free_memory()
+
+
+def build_vicinity(name: str, metric: str, data: dict, index_path: Path, args) -> dict:
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_path(index_path)
+    b = run_vicinity(
+        args.vicinity,
+        ["build", "--input", data["base_path"], "--metric", metric, "--m", args.m,
+         "--ef-construction", args.ef_construction, "--threads", args.threads_build,
+         "--output", index_path],
+        "vicinity build",
+    )
+    log(f"{name}: vicinity built in {float(b['build_seconds']):.2f}s: {json.dumps(b)}")
+    rss_delta = b.get("rss_delta_bytes")
+    # Same measure as the Python libraries' (RSS growth over allocation + inserts); the index's
+    # own accounting only where the build could not read its RSS.
+    return {
+        "build_s": float(b["build_seconds"]),
+        "index_bytes": rss_delta if rss_delta is not None else b.get("memory_bytes"),
+        "index_bytes_source": "rss_delta" if rss_delta is not None else "memory_bytes",
+        "memory_bytes": b.get("memory_bytes"),
+    }
+
+
+def bench_dataset(name: str, args, meta: dict, modules: dict) -> None:
     spec = DATASETS[name]
     metric, dim = spec["metric"], spec["dim"]
     data = prepare_data(name, args)
@@ -476,81 +609,42 @@ def bench_dataset(name: str, args, meta: dict) -> None:
 
     results = {lib: {"build": {}, "ef": {}} for lib in args.libraries}
 
-    # ---- build: hnswlib, then vicinity (one after the other, never overlapping) ----
-    hidx = None
-    if "hnswlib" in args.libraries:
-        log(f"{name}: hnswlib build (M={args.m}, efC={args.ef_construction}, "
-            f"threads={args.threads_build})")
-        release_free_memory()
-        rss0 = rss_bytes()
-        hidx = hnswlib.Index(space=metric, dim=dim)
-        hidx.init_index(max_elements=n, M=args.m, ef_construction=args.ef_construction,
-                        random_seed=100)
-        hidx.set_num_threads(args.threads_build)
-        ids = np.arange(n, dtype=np.int64)
-        t0 = time.perf_counter()
-        hidx.add_items(base, ids)
-        build_s = time.perf_counter() - t0
-        rss1 = rss_bytes()
-        rss_delta = (rss1 - rss0) if (rss0 is not None and rss1 is not None) else None
-        results["hnswlib"]["build"] = {
-            "build_s": build_s,
-            "rss_delta_bytes": rss_delta,
-            "bytes_per_vector": (rss_delta / n) if rss_delta is not None else None,
-        }
-        log(f"{name}: hnswlib built in {build_s:.2f}s, RSS delta {rss_delta}")
-        hidx.set_num_threads(1)
-
+    # ---- builds, one after the other, never overlapping ----
+    python_indexes = {}
     index_path = args.out / "indexes" / f"{name}-n{n}-s{args.seed}.vicinity-index"
-    if "vicinity" in args.libraries:
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        remove_path(index_path)
-        log(f"{name}: vicinity build (M={args.m}, efC={args.ef_construction}, "
+    for lib in args.libraries:
+        log(f"{name}: {lib} build (M={args.m}, efC={args.ef_construction}, "
             f"threads={args.threads_build})")
-        b = run_vicinity(
-            args.vicinity,
-            ["build", "--input", data["base_path"], "--metric", metric, "--m", args.m,
-             "--ef-construction", args.ef_construction, "--threads", args.threads_build,
-             "--output", index_path],
-            "vicinity build",
-        )
-        rss_delta = b.get("rss_delta_bytes")
-        reported = b.get("bytes_per_vector")
-        results["vicinity"]["build"] = {
-            "build_s": float(b["build_seconds"]),
-            "rss_delta_bytes": rss_delta,
-            # Same measure as hnswlib's (RSS growth over allocation + inserts); the index's own
-            # accounting only where the build could not read its RSS.
-            "bytes_per_vector": (rss_delta / n) if rss_delta is not None else reported,
-            "memory_bytes": b.get("memory_bytes"),
-            "reported_bytes_per_vector": reported,
-        }
-        log(f"{name}: vicinity built in {float(b['build_seconds']):.2f}s: {json.dumps(b)}")
+        if lib == "vicinity":
+            results[lib]["build"] = build_vicinity(name, metric, data, index_path, args)
+            continue
+        index = PythonIndex(lib, modules[lib], metric, dim, args)
+        results[lib]["build"] = index.build(base)
+        python_indexes[lib] = index
+        log(f"{name}: {lib} built in {results[lib]['build']['build_s']:.2f}s, "
+            f"RSS delta {results[lib]['build']['index_bytes']}")
 
     # ---- search sweep: per ef, alternate the libraries run by run ----
-    if hidx is not None:
-        hidx.set_ef(args.efs[0])
-        hidx.knn_query(queries, k=k, num_threads=1)  # warm-up, untimed
+    for index in python_indexes.values():
+        index.search(queries, k, args.efs[0])  # warm-up, untimed
     for ef in args.efs:
         runs = {lib: [] for lib in args.libraries}
         recalls = {lib: [] for lib in args.libraries}
         for _ in range(args.runs):
-            if hidx is not None:
-                hidx.set_ef(ef)
-                t0 = time.perf_counter()
-                labels, _ = hidx.knn_query(queries, k=k, num_threads=1)
-                secs = time.perf_counter() - t0
-                runs["hnswlib"].append(nq / secs)
-                recalls["hnswlib"].append(recall_at_k(labels.astype(np.int64), gt_k, k))
-            if "vicinity" in args.libraries:
-                s = run_vicinity(
-                    args.vicinity,
-                    ["search", "--index", index_path, "--queries", data["query_path"],
-                     "--k", k, "--ef", ef, "--threads", 1, "--gt", gt_path],
-                    "vicinity search",
-                )
-                runs["vicinity"].append(float(s["qps"]))
-                recalls["vicinity"].append(float(s["recall"]))
+            for lib in args.libraries:
+                if lib == "vicinity":
+                    s = run_vicinity(
+                        args.vicinity,
+                        ["search", "--index", index_path, "--queries", data["query_path"],
+                         "--k", k, "--ef", ef, "--threads", 1, "--gt", gt_path],
+                        "vicinity search",
+                    )
+                    runs[lib].append(float(s["qps"]))
+                    recalls[lib].append(float(s["recall"]))
+                else:
+                    secs, labels = python_indexes[lib].search(queries, k, ef)
+                    runs[lib].append(nq / secs)
+                    recalls[lib].append(recall_at_k(labels, gt_k, k))
         line = [f"ef={ef:>4}"]
         for lib in args.libraries:
             rec = recalls[lib]
@@ -561,40 +655,74 @@ def bench_dataset(name: str, args, meta: dict) -> None:
             line.append(f"{lib} recall {rec[0]:.4f} qps {qps:9.0f}")
         log(f"{name}: " + "  ".join(line))
 
-    if hidx is not None:
-        del hidx
-        release_free_memory()
+    for index in python_indexes.values():
+        index.close()
     if "vicinity" in args.libraries and not args.keep_index:
         remove_path(index_path)
 
     # ---- outputs ----
     args.out.mkdir(parents=True, exist_ok=True)
-    common = {
-        "run": meta["run"], "dataset": name, "metric": metric, "rows": n, "dim": dim,
-        "queries": nq, "k": k, "m": args.m, "ef_construction": args.ef_construction,
-        "threads_build": args.threads_build, "threads_search": 1, "seed": args.seed,
-        "runs": args.runs, "qps_stat": args.qps_stat, "loadavg": meta["loadavg"],
-        "cpu": meta["cpu"], "vicinity_rev": meta["vicinity_rev"],
-        "hnswlib_version": meta["hnswlib_version"],
-    }
-    jsonl = args.out / f"{name}.jsonl"
-    with open(jsonl, "a") as f:
-        for lib in args.libraries:
-            build = results[lib]["build"]
-            for ef, r in results[lib]["ef"].items():
-                row = {"library": lib, **common, "ef": ef, "recall": r["recall"],
-                       "qps": r["qps"], "qps_runs": r["qps_runs"], "build_s": build["build_s"],
-                       "bytes_per_vector": build.get("bytes_per_vector"),
-                       "rss_delta_bytes": build.get("rss_delta_bytes")}
-                if lib == "vicinity":
-                    row["memory_bytes"] = build.get("memory_bytes")
-                    row["reported_bytes_per_vector"] = build.get("reported_bytes_per_vector")
-                f.write(json.dumps(row) + "\n")
+    stamp = meta["run"].replace("-", "").replace(":", "")
+    jsonl = args.out / f"{name}-{stamp}.jsonl"
+    lines = [json.dumps(row) for row in result_rows(name, metric, dim, args, meta, results)]
+    write_text_atomic(jsonl, "\n".join(lines) + "\n")
     md = render_markdown(name, metric, dim, args, meta, results)
     with open(args.out / f"{name}.md", "a") as f:
         f.write(md + "\n")
     print(md, flush=True)
-    log(f"{name}: wrote {jsonl} and {args.out / (name + '.md')}")
+    log(f"{name}: wrote {jsonl} and appended to {args.out / (name + '.md')}")
+    draw_chart(name, jsonl, args, stamp)
+
+
+def result_rows(name, metric, dim, args, meta, results) -> list:
+    """One dict per (library, ef): the keys of `vicinity bench` first, in its order, then what
+    this run adds (how QPS was combined, build threads, versions, machine)."""
+    rows = []
+    for lib in args.libraries:
+        build = results[lib]["build"]
+        index_bytes = build.get("index_bytes")
+        for ef, r in results[lib]["ef"].items():
+            row = {
+                "library": lib, "dataset": name, "metric": metric, "m": args.m,
+                "ef_construction": args.ef_construction, "ef": ef, "k": args.k,
+                "recall": r["recall"], "qps": r["qps"], "build_s": build["build_s"],
+                "index_bytes": index_bytes,
+                "bytes_per_vector": None if index_bytes is None else index_bytes / args.rows,
+                "rows": args.rows, "dim": dim, "queries": args.queries,
+            }
+            assert tuple(row) == BENCH_KEYS
+            row.update({
+                "index_bytes_source": build.get("index_bytes_source"),
+                "qps_runs": r["qps_runs"], "qps_stat": args.qps_stat, "runs": args.runs,
+                "threads_build": args.threads_build, "threads_search": 1, "seed": args.seed,
+                "version": meta["versions"].get(lib), "run": meta["run"], "cpu": meta["cpu"],
+                "loadavg": meta["loadavg"],
+            })
+            if lib == "vicinity":
+                row["memory_bytes"] = build.get("memory_bytes")
+            rows.append(row)
+    return rows
+
+
+def draw_chart(name: str, jsonl: Path, args, stamp: str) -> None:
+    """Draws the run's chart with `vicinity plot`, or prints the command when there is no
+    binary to run it."""
+    if args.chart == "none":
+        return
+    chart = args.out / f"{name}-{stamp}.{args.chart}"
+    cmd = [str(args.vicinity), "plot", "--input", str(jsonl), "--output", str(chart),
+           "--k", str(args.k), "--title",
+           f"{name}: {args.rows:,} rows, M={args.m}, QPS vs recall@{args.k}"]
+    shown = " ".join(cmd[:-1]) + f" '{cmd[-1]}'"
+    if not (args.vicinity.is_file() and os.access(args.vicinity, os.X_OK)):
+        log(f"{name}: no vicinity binary to draw the chart; after `cargo build --release`:\n"
+            f"  {shown}")
+        return
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        log(f"{name}: the chart failed ({p.stderr.strip()}); the command was:\n  {shown}")
+        return
+    log(f"{name}: chart {chart}")
 
 
 def gt_source(args) -> str:
@@ -632,70 +760,76 @@ def best_qps(ef_results: dict, target: float):
 
 def render_markdown(name, metric, dim, args, meta, results) -> str:
     libs = args.libraries
+    # Ratios put vicinity over each other library measured with it.
+    peers = [lib for lib in libs if lib != "vicinity"] if "vicinity" in libs else []
+    versions = ", ".join(f"{lib} {meta['versions'][lib]}" for lib in libs)
     out = []
     out.append(f"### {name}: {args.rows:,} x {dim}, {metric}, {args.queries} queries, k={args.k}")
     out.append("")
     out.append(
         f"M={args.m}, ef_construction={args.ef_construction}, build threads={args.threads_build}, "
         f"search threads=1, QPS = {args.qps_stat} of {args.runs} runs. Run {meta['run']}, "
-        f"vicinity {meta['vicinity_rev']}, hnswlib {meta['hnswlib_version']}, {meta['cpu']}, "
-        f"{meta['cores']} cores, load average {meta['loadavg']} at start."
+        f"{versions}, {meta['cpu']}, {meta['cores']} cores, load average {meta['loadavg']} at "
+        "start."
     )
     out.append("")
     head = "| ef |" + "".join(f" {lib} recall | {lib} QPS |" for lib in libs)
-    sep = "|---:|" + "---:|---:|" * len(libs)
-    if len(libs) == 2:
-        head += " QPS vicinity/hnswlib |"
-        sep += "---:|"
+    head += "".join(f" QPS vicinity/{p} |" for p in peers)
+    sep = "|---:|" + "---:|---:|" * len(libs) + "---:|" * len(peers)
     out += [head, sep]
     for ef in args.efs:
         row = f"| {ef} |"
         for lib in libs:
             r = results[lib]["ef"][ef]
             row += f" {r['recall']:.4f} | {_fmt_qps(r['qps'])} |"
-        if len(libs) == 2:
-            v, h = results["vicinity"]["ef"][ef]["qps"], results["hnswlib"]["ef"][ef]["qps"]
-            row += f" {_fmt_ratio(v, h)} |"
+        for p in peers:
+            ratio = _fmt_ratio(results["vicinity"]["ef"][ef]["qps"], results[p]["ef"][ef]["qps"])
+            row += f" {ratio} |"
         out.append(row)
     out.append("")
 
     out.append("| headline |" + "".join(f" {lib} |" for lib in libs)
-               + (" vicinity/hnswlib |" if len(libs) == 2 else ""))
-    out.append("|---|" + "---:|" * (len(libs) + (1 if len(libs) == 2 else 0)))
+               + "".join(f" vicinity/{p} |" for p in peers))
+    out.append("|---|" + "---:|" * (len(libs) + len(peers)))
     for t in RECALL_TARGETS:
         row = f"| best QPS at recall >= {t:.2f} |"
-        best = {}
+        best = {lib: best_qps(results[lib]["ef"], t) for lib in libs}
         for lib in libs:
-            best[lib] = best_qps(results[lib]["ef"], t)
             b = best[lib]
             row += " n/a |" if b is None else f" {_fmt_qps(b[1])} (ef {b[0]}) |"
-        if len(libs) == 2:
-            v, h = best["vicinity"], best["hnswlib"]
+        for p in peers:
+            v, h = best["vicinity"], best[p]
             row += f" {_fmt_ratio(v and v[1], h and h[1])} |"
         out.append(row)
-    row = f"| build seconds ({args.threads_build} threads) |"
+
+    def build_row(title, key, fmt):
+        row = f"| {title} |"
+        for lib in libs:
+            row += f" {fmt(results[lib]['build'].get(key))} |"
+        for p in peers:
+            ratio = _fmt_ratio(results["vicinity"]["build"].get(key),
+                               results[p]["build"].get(key))
+            row += f" {ratio} |"
+        return row
+
+    out.append(build_row(f"build seconds ({args.threads_build} threads)", "build_s",
+                         lambda v: "n/a" if v is None else f"{v:.2f}"))
+    per_vector = {lib: results[lib]["build"].get("index_bytes") for lib in libs}
     for lib in libs:
-        row += f" {results[lib]['build']['build_s']:.2f} |"
-    if len(libs) == 2:
-        v, h = results["vicinity"]["build"]["build_s"], results["hnswlib"]["build"]["build_s"]
-        row += f" {_fmt_ratio(v, h)} |"
-    out.append(row)
-    row = "| bytes/vector (RSS growth of the build) |"
-    for lib in libs:
-        row += f" {_fmt_bytes(results[lib]['build'].get('bytes_per_vector'))} |"
-    if len(libs) == 2:
-        row += " " + _fmt_ratio(results["vicinity"]["build"].get("bytes_per_vector"),
-                                results["hnswlib"]["build"].get("bytes_per_vector")) + " |"
-    out.append(row)
+        b = per_vector[lib]
+        results[lib]["build"]["bytes_per_vector"] = None if b is None else b / args.rows
+    out.append(build_row("bytes/vector (RSS growth of the build)", "bytes_per_vector", _fmt_bytes))
     if "vicinity" in libs:
-        v = results["vicinity"]["build"].get("reported_bytes_per_vector")
-        out.append("| vicinity bytes/vector (its memory_bytes) |" + (" |" if len(libs) == 2 else "")
-                   + f" {_fmt_bytes(v)} |" + (" |" if len(libs) == 2 else ""))
+        mem = results["vicinity"]["build"].get("memory_bytes")
+        cells = ["" if lib != "vicinity" else _fmt_bytes(mem and mem / args.rows) for lib in libs]
+        out.append("| vicinity bytes/vector (its memory_bytes) |"
+                   + "".join(f" {c} |" for c in cells) + " |" * len(peers))
     out.append("")
     out.append(
         "bytes/vector: growth of the process's RSS over index allocation and inserts, divided by "
-        "rows (hnswlib: measured here around init_index + add_items; vicinity: as its build "
-        "reports it). A ratio below 1 favours vicinity for build time and bytes; above 1 for QPS."
+        "rows (hnswlib, faiss: measured here around the build; vicinity: as its build reports "
+        "it). Ratios are vicinity / the other library: below 1 favours vicinity for build time "
+        "and bytes, above 1 for QPS."
     )
     return "\n".join(out)
 
@@ -707,14 +841,15 @@ def render_markdown(name, metric, dim, args, meta, results) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        description="Compare vicinity and hnswlib on seeded synthetic data (same run, same files).",
+        description="Compare vicinity, hnswlib and faiss on seeded synthetic data (same run, same "
+                    "files).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--dataset", default="all",
                    help=f"one of {', '.join(DATASETS)}, a comma list, or 'all'")
     p.add_argument("--rows", type=int, default=200_000, help="base vectors")
     p.add_argument("--queries", type=int, default=1000, help="held-out query vectors")
-    p.add_argument("--threads-build", type=int, default=2, help="build threads for both libraries")
+    p.add_argument("--threads-build", type=int, default=2, help="build threads, every library")
     p.add_argument("--ef", default=DEFAULT_EFS, help="comma list of search ef values")
     p.add_argument("--k", type=int, default=10, help="neighbours per query (recall@k)")
     p.add_argument("--m", type=int, default=16, help="HNSW M")
@@ -730,11 +865,14 @@ def parse_args(argv=None):
                    default=Path(os.environ.get("VICINITY_BIN",
                                                REPO_ROOT / "target" / "release" / "vicinity")),
                    help="vicinity binary (env VICINITY_BIN)")
-    p.add_argument("--libraries", default="hnswlib,vicinity",
-                   help="comma list out of hnswlib,vicinity (hnswlib alone needs no binary)")
+    p.add_argument("--libraries", default=",".join(LIBRARIES),
+                   help="comma list out of hnswlib,faiss,vicinity (without vicinity no binary is "
+                        "needed, but the chart is then only printed as a command)")
     p.add_argument("--gt-source", choices=["auto", "vicinity", "numpy"], default="auto",
                    help="who computes the exact top-100: auto = vicinity when it is benchmarked")
     p.add_argument("--keep-index", action="store_true", help="keep the vicinity index file")
+    p.add_argument("--chart", choices=["png", "svg", "none"], default="png",
+                   help="format of the chart `vicinity plot` draws from the run's JSON lines")
     args = p.parse_args(argv)
 
     if args.dataset == "all":
@@ -753,9 +891,9 @@ def parse_args(argv=None):
         p.error("--ef needs at least one positive value")
     libs = [s.strip() for s in args.libraries.split(",") if s.strip()]
     for s in libs:
-        if s not in ("hnswlib", "vicinity"):
-            p.error(f"unknown library {s!r}")
-    args.libraries = [lib for lib in ("hnswlib", "vicinity") if lib in libs]
+        if s not in LIBRARIES:
+            p.error(f"unknown library {s!r}; choose from {','.join(LIBRARIES)}")
+    args.libraries = [lib for lib in LIBRARIES if lib in libs]
     if not args.libraries:
         p.error("--libraries is empty")
     if args.rows < 1 or args.queries < 1 or args.k < 1 or args.k > GT_K:
@@ -766,13 +904,14 @@ def parse_args(argv=None):
     if needs_bin and not (args.vicinity.is_file() and os.access(args.vicinity, os.X_OK)):
         p.error(
             f"no vicinity binary at {args.vicinity}: run `cargo build --release`, or pass "
-            f"--vicinity PATH / set VICINITY_BIN, or use --libraries hnswlib"
+            f"--vicinity PATH / set VICINITY_BIN, or use --libraries hnswlib,faiss"
         )
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    modules = import_libraries(args.libraries)
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -781,9 +920,11 @@ def main(argv=None) -> int:
         "run": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpu": cpu_name(),
         "cores": cores,
-        "vicinity_rev": git_rev(),
-        "hnswlib_version": hnswlib_version(),
         "loadavg": None,
+    }
+    meta["versions"] = {
+        lib: git_rev() if lib == "vicinity" else package_version(LIBRARIES[lib][1], modules[lib])
+        for lib in args.libraries
     }
     try:
         load1 = os.getloadavg()[0]
@@ -801,7 +942,7 @@ def main(argv=None) -> int:
                 "run `cargo build --release` to measure the current code")
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.datasets:
-        bench_dataset(name, args, meta)
+        bench_dataset(name, args, meta, modules)
     return 0
 
 
