@@ -178,8 +178,9 @@ impl<T: ZeroInit> DiskBacking<T> {
         // a sparse file reads as zeros, a valid `T` (ZeroInit).
         let mut map = unsafe { MmapOptions::new().len(bytes).map_mut(&file) }
             .map_err(|e| Error::io(&path, e))?;
-        // Rows are read at random while building: read-ahead would evict useful pages.
-        let _ = map.advise(Advice::Random);
+        // The build computes distances on codes in RAM: rows here are written once, in id
+        // order, and read back in order by `save`.
+        let _ = map.advise(Advice::Sequential);
         Ok(Self {
             ptr: map.as_mut_ptr().cast(),
             len,
