@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Compare vicinity with hnswlib and faiss on the same data, in the same run (ANN-benchmarks style).
 
-For each dataset this script
-  1. generates (or reuses from its cache) seeded synthetic base and query vectors, written as
-     .fvecs for vicinity and kept in memory for hnswlib and faiss;
-  2. computes the exact top-100 with `vicinity groundtruth` (cached) and checks it against a
-     numpy brute force on 20 queries;
+For each dataset (seeded synthetic, or an ANN-benchmarks .hdf5 file read by scripts/ann_hdf5.py)
+this script
+  1. generates (or reuses from its cache) seeded synthetic base and query vectors, or reads the
+     file's train and test vectors (the first --rows / --queries of them when asked), writes
+     them as .fvecs for vicinity and keeps them in memory for hnswlib and faiss;
+  2. takes the file's neighbors as ground truth where they serve (at least k per query, train
+     not cut), else computes the exact top-100 with `vicinity groundtruth` (cached); either way
+     checks it against a numpy brute force on 20 queries;
   3. builds an hnswlib index (`hnswlib.Index`), a faiss index (`faiss.IndexHNSWFlat`) and a
      vicinity index with the same M / ef_construction / build threads, one after the other;
   4. sweeps ef, searching with one thread, alternating the libraries run by run, `--runs` runs
@@ -32,11 +35,14 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 SCRIPT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCRIPT_DIR.parent
 REQUIREMENTS = SCRIPT_DIR / "requirements.txt"
+if str(SCRIPT_DIR) not in sys.path:  # also when run through runpy, as the tests do
+    sys.path.insert(0, str(SCRIPT_DIR))
 
 try:
     import numpy as np
@@ -45,6 +51,8 @@ except ImportError as _err:  # pragma: no cover - depends on the machine
         f"compare.py needs numpy: {_err}\n"
         f"install it with:  pip install -r {os.path.relpath(REQUIREMENTS)}"
     )
+
+import ann_hdf5  # noqa: E402 - needs numpy, checked above; h5py only when a file is read
 
 # The libraries compared, in the order they are built and searched, with the module each needs
 # and the pip package that provides it (None: the vicinity binary, built by cargo).
@@ -57,6 +65,7 @@ BENCH_KEYS = ("library", "dataset", "metric", "m", "ef_construction", "ef", "k",
 # Bump when a generator changes, so that cached files of the old generator are not reused.
 GENERATOR_VERSION = 1
 GT_K = 100
+DEFAULT_ROWS, DEFAULT_QUERIES = 200_000, 1000  # synthetic; a file's default is all its rows
 DEFAULT_EFS = "10,16,24,32,48,64,96,128,192,256,384,512"
 RECALL_TARGETS = (0.90, 0.95, 0.99)
 
@@ -240,8 +249,8 @@ def write_ivecs(path: Path, x: np.ndarray) -> None:
 
 
 def exact_dist64(base: np.ndarray, ids: np.ndarray, q: np.ndarray, metric: str) -> np.ndarray:
-    """Exact float64 distances from query `q` to base rows `ids`, in vicinity's convention:
-    squared L2, or 1 - cos."""
+    """Exact float64 distances from query `q` to base rows `ids`: squared L2, 1 - cos, or
+    1 - dot (as hnswlib's "ip"; only the order matters)."""
     b = base[ids].astype(np.float64)
     q = q.astype(np.float64)
     if metric == "l2":
@@ -249,6 +258,8 @@ def exact_dist64(base: np.ndarray, ids: np.ndarray, q: np.ndarray, metric: str) 
         return np.einsum("ij,ij->i", diff, diff)
     if metric == "cosine":
         return 1.0 - (b @ q) / (np.linalg.norm(b, axis=1) * np.linalg.norm(q))
+    if metric == "ip":
+        return 1.0 - b @ q
     raise ValueError(metric)
 
 
@@ -257,7 +268,7 @@ def brute_topk(base: np.ndarray, queries: np.ndarray, metric: str, k: int) -> tu
     extra = max(4 * k, k + 64)
     if metric == "cosine":
         bnorm = np.linalg.norm(base, axis=1)
-    else:
+    elif metric == "l2":
         bsq = np.einsum("ij,ij->i", base, base)
     ids_out = np.empty((len(queries), k), dtype=np.int64)
     dist_out = np.empty((len(queries), k), dtype=np.float64)
@@ -267,6 +278,8 @@ def brute_topk(base: np.ndarray, queries: np.ndarray, metric: str, k: int) -> tu
         dots = qb @ base.T
         if metric == "cosine":
             approx = -dots / bnorm
+        elif metric == "ip":
+            approx = -dots
         else:
             approx = bsq - 2.0 * dots
         c = min(extra, base.shape[0])
@@ -446,65 +459,183 @@ def remove_path(p: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def prepare_data(name: str, args) -> dict:
-    spec = DATASETS[name]
+@dataclass(frozen=True)
+class Source:
+    """One dataset of the run, resolved (and any file checked) before the work starts."""
+
+    name: str  # the JSON lines' `dataset`: a synthetic name, or the .hdf5 file's stem
+    metric: str  # l2, cosine or ip
+    dim: int
+    rows: int  # base vectors measured
+    queries: int
+    hdf5: ann_hdf5.AnnFile | None = None  # None: synthetic
+
+    @property
+    def cut(self) -> bool:
+        """Whether only the first `rows` of the file's train vectors are used."""
+        return self.hdf5 is not None and self.rows < self.hdf5.train_rows
+
+    def describe(self, args) -> str:
+        if self.hdf5 is None:
+            return f"synthetic, seed {args.seed}"
+        h = self.hdf5
+        out = f"{h.path}"
+        if self.cut or self.queries < h.test_rows:
+            out += (f" (the first {self.rows:,} of {h.train_rows:,} train rows, the first "
+                    f"{self.queries:,} of {h.test_rows:,} test rows)")
+        return out
+
+
+def resolve_sources(args) -> list:
+    """Each --dataset as a Source. A file not found, not readable or not of the ANN-benchmarks
+    layout stops the run here with one line, before anything is built."""
+    folder = ann_hdf5.data_dir(args.data_dir)
+    sources = []
+    for spec in args.datasets:
+        if spec in DATASETS:
+            d = DATASETS[spec]
+            sources.append(Source(spec, d["metric"], d["dim"], args.rows or DEFAULT_ROWS,
+                                  args.queries or DEFAULT_QUERIES))
+            continue
+        try:
+            info = ann_hdf5.inspect(ann_hdf5.resolve(spec, folder, list(DATASETS)))
+        except ann_hdf5.DatasetError as e:
+            sys.exit(f"compare.py: error: {e}")
+        for flag, asked, have, what in (("--rows", args.rows, info.train_rows, "train"),
+                                        ("--queries", args.queries, info.test_rows, "test")):
+            if asked is not None and asked > have:
+                sys.exit(f"compare.py: error: {flag} {asked}, but {info.path} has {have:,} "
+                         f"{what} rows")
+        sources.append(Source(info.name, info.metric, info.dim, args.rows or info.train_rows,
+                              args.queries or info.test_rows, info))
+    for src in sources:
+        if args.k > src.rows:
+            sys.exit(f"compare.py: error: --k {args.k}, but {src.name} has {src.rows} rows")
+    names = [s.name for s in sources]
+    for name in names:
+        if names.count(name) > 1:
+            sys.exit(f"compare.py: error: dataset {name!r} is named twice (its outputs would "
+                     "share file names)")
+    return sources
+
+
+def _gt_paths(ddir: Path, rows: int, queries: int) -> dict:
+    k = min(GT_K, rows)
+    return {"gt_k": k,
+            "gt_path_vicinity": ddir / f"gt-n{rows}-q{queries}-k{k}.vicinity.ivecs",
+            "gt_path_numpy": ddir / f"gt-n{rows}-q{queries}-k{k}.numpy.ivecs"}
+
+
+def prepare_data(src: Source, args) -> dict:
+    return prepare_synthetic(src, args) if src.hdf5 is None else prepare_hdf5(src, args)
+
+
+def prepare_synthetic(src: Source, args) -> dict:
+    name, rows, nq = src.name, src.rows, src.queries
     ddir = args.out / "data" / f"{name}-g{GENERATOR_VERSION}-s{args.seed}"
     ddir.mkdir(parents=True, exist_ok=True)
-    base_path = ddir / f"base-n{args.rows}.fvecs"
-    query_path = ddir / f"queries-q{args.queries}.fvecs"
+    base_path = ddir / f"base-n{rows}.fvecs"
+    query_path = ddir / f"queries-q{nq}.fvecs"
 
     if base_path.exists():
         log(f"{name}: reusing {base_path}")
         base = read_fvecs(base_path)
     else:
-        log(f"{name}: generating {args.rows} x {spec['dim']} base vectors")
-        base = draw(name, args.seed, args.rows, stream=1)
+        log(f"{name}: generating {rows} x {src.dim} base vectors")
+        base = draw(name, args.seed, rows, stream=1)
         write_fvecs(base_path, base)
     if query_path.exists():
         queries = read_fvecs(query_path)
     else:
-        queries = draw(name, args.seed, args.queries, stream=2)
+        queries = draw(name, args.seed, nq, stream=2)
         write_fvecs(query_path, queries)
-    if base.shape != (args.rows, spec["dim"]) or queries.shape != (args.queries, spec["dim"]):
+    if base.shape != (rows, src.dim) or queries.shape != (nq, src.dim):
         raise RuntimeError(f"{name}: cached files in {ddir} have unexpected shapes")
-    return {
-        "dir": ddir,
-        "base_path": base_path,
-        "query_path": query_path,
-        "base": base,
-        "queries": queries,
-        "gt_path_vicinity": ddir / f"gt-n{args.rows}-q{args.queries}-k{GT_K}.vicinity.ivecs",
-        "gt_path_numpy": ddir / f"gt-n{args.rows}-q{args.queries}-k{GT_K}.numpy.ivecs",
-    }
+    return {"dir": ddir, "base_path": base_path, "query_path": query_path, "base": base,
+            "queries": queries, **_gt_paths(ddir, rows, nq)}
 
 
-def ground_truth(name: str, metric: str, data: dict, args) -> np.ndarray:
-    source = gt_source(args)
-    path = data[f"gt_path_{source}"]
-    if not path.exists():
-        t0 = time.perf_counter()
-        if source == "vicinity":
-            log(f"{name}: exact top-{GT_K} with `vicinity groundtruth`")
-            # vicinity writes --output atomically, so a failed run leaves no file behind.
-            run_vicinity(
-                args.vicinity,
-                ["groundtruth", "--base", data["base_path"], "--queries", data["query_path"],
-                 "--metric", metric, "--k", GT_K, "--output", path],
-                "vicinity groundtruth",
-            )
+def prepare_hdf5(src: Source, args) -> dict:
+    """Reads the file's vectors (the first `rows` / `queries` of them) and writes them as .fvecs
+    for vicinity, cached under a folder keyed by the file's path, size and mtime; keeps the
+    file's neighbors as ground truth where they serve (train not cut, k valid ids per query)."""
+    info, name, rows, nq = src.hdf5, src.name, src.rows, src.queries
+    st = info.path.stat()
+    key = zlib.crc32(f"{info.path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+    ddir = args.out / "data" / f"{name}-hdf5-{key:08x}"
+    ddir.mkdir(parents=True, exist_ok=True)
+    log(f"{name}: reading {src.describe(args)}")
+    base, queries, neighbors = ann_hdf5.load(info, rows, nq)
+    base_path = ddir / f"base-n{rows}.fvecs"
+    query_path = ddir / f"queries-q{nq}.fvecs"
+    for path, x in ((base_path, base), (query_path, queries)):
+        if path.exists() and path.stat().st_size == x.shape[0] * (x.shape[1] + 1) * 4:
+            log(f"{name}: reusing {path}")
         else:
-            log(f"{name}: exact top-{GT_K} with numpy")
-            ids, _ = brute_topk(data["base"], data["queries"], metric, GT_K)
-            write_ivecs(path, ids.astype(np.int32))
-        log(f"{name}: ground truth took {time.perf_counter() - t0:.1f}s -> {path}")
+            write_fvecs(path, x)
+    data = {"dir": ddir, "base_path": base_path, "query_path": query_path, "base": base,
+            "queries": queries, **_gt_paths(ddir, rows, nq), "file_gt": None}
+    if neighbors is None:
+        data["file_gt_why_not"] = "the file has no neighbors"
+    elif src.cut:
+        data["file_gt_why_not"] = (f"train is cut to its first {rows:,} rows (--rows), and the "
+                                   f"file's neighbors are ids among all {info.train_rows:,}")
     else:
-        log(f"{name}: reusing {path}")
-    gt = read_ivecs(path)
+        # The usable columns: a prefix in which every id is a train row (ann-benchmarks pads
+        # short rows with -1).
+        ok = ((neighbors >= 0) & (neighbors < rows)).all(axis=0)
+        cols = min(GT_K, neighbors.shape[1] if ok.all() else int(np.argmin(ok)))
+        if cols < args.k:
+            data["file_gt_why_not"] = (f"the file's neighbors give {cols} valid ids per query, "
+                                       f"fewer than --k {args.k}")
+        else:
+            data["file_gt"] = np.ascontiguousarray(neighbors[:, :cols], dtype=np.int32)
+            data["gt_path_file"] = ddir / f"gt-file-q{nq}-k{cols}.ivecs"
+    return data
+
+
+def ground_truth(src: Source, data: dict, args) -> tuple:
+    """(ground truth ids, its .ivecs path for `vicinity search --gt`, where it came from: file,
+    vicinity or numpy), checked against a numpy brute force on 20 queries."""
+    name, metric = src.name, src.metric
+    if data.get("file_gt") is not None and args.gt_source == "auto":
+        source, path, gt = "file", data["gt_path_file"], data["file_gt"]
+        if not path.exists():
+            write_ivecs(path, gt)
+        log(f"{name}: ground truth: the file's neighbors, {gt.shape[1]} per query -> {path}")
+    else:
+        source = gt_source(args)
+        if src.hdf5 is not None:
+            why = data.get("file_gt_why_not") or f"--gt-source {args.gt_source}"
+            log(f"{name}: computing the ground truth ({why})")
+        path, gt_k = data[f"gt_path_{source}"], data["gt_k"]
+        if not path.exists():
+            t0 = time.perf_counter()
+            if source == "vicinity":
+                log(f"{name}: exact top-{gt_k} with `vicinity groundtruth`")
+                # vicinity writes --output atomically, so a failed run leaves no file behind.
+                run_vicinity(
+                    args.vicinity,
+                    ["groundtruth", "--base", data["base_path"], "--queries", data["query_path"],
+                     "--metric", metric, "--k", gt_k, "--output", path],
+                    "vicinity groundtruth",
+                )
+            else:
+                log(f"{name}: exact top-{gt_k} with numpy")
+                ids, _ = brute_topk(data["base"], data["queries"], metric, gt_k)
+                write_ivecs(path, ids.astype(np.int32))
+            log(f"{name}: ground truth took {time.perf_counter() - t0:.1f}s -> {path}")
+        else:
+            log(f"{name}: reusing {path}")
+        gt = read_ivecs(path)
     try:
-        log(f"{name}: " + verify_groundtruth(data["base"], data["queries"], gt, metric))
+        log(f"{name}: " + verify_groundtruth(data["base"], data["queries"], gt, metric,
+                                             k=min(10, gt.shape[1])))
     except AssertionError as e:
-        raise SystemExit(f"{name}: ground truth {path} is WRONG: {e}\n(delete it to recompute)")
-    return gt
+        fix = ("rerun with --gt-source vicinity (or numpy) to compute it instead"
+               if source == "file" else "delete it to recompute")
+        raise SystemExit(f"{name}: ground truth {path} ({source}) is WRONG: {e}\n({fix})")
+    return gt, path, source
 
 
 class PythonIndex:
@@ -597,14 +728,12 @@ def build_vicinity(name: str, metric: str, data: dict, index_path: Path, args) -
     }
 
 
-def bench_dataset(name: str, args, meta: dict, modules: dict) -> None:
-    spec = DATASETS[name]
-    metric, dim = spec["metric"], spec["dim"]
-    data = prepare_data(name, args)
+def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
+    name, metric, dim = src.name, src.metric, src.dim
+    data = prepare_data(src, args)
     base, queries = data["base"], data["queries"]
-    n, nq, k = args.rows, args.queries, args.k
-    gt = ground_truth(name, metric, data, args)
-    gt_path = data["gt_path_" + gt_source(args)]
+    n, nq, k = src.rows, src.queries, args.k
+    gt, gt_path, gt_from = ground_truth(src, data, args)
     gt_k = gt[:, :k]
 
     results = {lib: {"build": {}, "ef": {}} for lib in args.libraries}
@@ -664,37 +793,41 @@ def bench_dataset(name: str, args, meta: dict, modules: dict) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = meta["run"].replace("-", "").replace(":", "")
     jsonl = args.out / f"{name}-{stamp}.jsonl"
-    lines = [json.dumps(row) for row in result_rows(name, metric, dim, args, meta, results)]
+    lines = [json.dumps(row) for row in result_rows(src, args, meta, results, gt_from)]
     write_text_atomic(jsonl, "\n".join(lines) + "\n")
-    md = render_markdown(name, metric, dim, args, meta, results)
+    md = render_markdown(src, args, meta, results, gt_from)
     with open(args.out / f"{name}.md", "a") as f:
         f.write(md + "\n")
     print(md, flush=True)
     log(f"{name}: wrote {jsonl} and appended to {args.out / (name + '.md')}")
-    draw_chart(name, jsonl, args, stamp)
+    draw_chart(src, jsonl, args, stamp)
 
 
-def result_rows(name, metric, dim, args, meta, results) -> list:
+def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
     """One dict per (library, ef): the keys of `vicinity bench` first, in its order, then what
-    this run adds (how QPS was combined, build threads, versions, machine)."""
+    this run adds (where the data and ground truth came from, how QPS was combined, build
+    threads, versions, machine)."""
     rows = []
     for lib in args.libraries:
         build = results[lib]["build"]
         index_bytes = build.get("index_bytes")
         for ef, r in results[lib]["ef"].items():
             row = {
-                "library": lib, "dataset": name, "metric": metric, "m": args.m,
+                "library": lib, "dataset": src.name, "metric": src.metric, "m": args.m,
                 "ef_construction": args.ef_construction, "ef": ef, "k": args.k,
                 "recall": r["recall"], "qps": r["qps"], "build_s": build["build_s"],
                 "index_bytes": index_bytes,
-                "bytes_per_vector": None if index_bytes is None else index_bytes / args.rows,
-                "rows": args.rows, "dim": dim, "queries": args.queries,
+                "bytes_per_vector": None if index_bytes is None else index_bytes / src.rows,
+                "rows": src.rows, "dim": src.dim, "queries": src.queries,
             }
             assert tuple(row) == BENCH_KEYS
             row.update({
                 "index_bytes_source": build.get("index_bytes_source"),
+                "source": "synthetic" if src.hdf5 is None else str(src.hdf5.path),
+                "ground_truth": gt_from,
                 "qps_runs": r["qps_runs"], "qps_stat": args.qps_stat, "runs": args.runs,
-                "threads_build": args.threads_build, "threads_search": 1, "seed": args.seed,
+                "threads_build": args.threads_build, "threads_search": 1,
+                "seed": args.seed if src.hdf5 is None else None,
                 "version": meta["versions"].get(lib), "run": meta["run"], "cpu": meta["cpu"],
                 "loadavg": meta["loadavg"],
             })
@@ -704,15 +837,16 @@ def result_rows(name, metric, dim, args, meta, results) -> list:
     return rows
 
 
-def draw_chart(name: str, jsonl: Path, args, stamp: str) -> None:
+def draw_chart(src: Source, jsonl: Path, args, stamp: str) -> None:
     """Draws the run's chart with `vicinity plot`, or prints the command when there is no
     binary to run it."""
     if args.chart == "none":
         return
+    name = src.name
     chart = args.out / f"{name}-{stamp}.{args.chart}"
     cmd = [str(args.vicinity), "plot", "--input", str(jsonl), "--output", str(chart),
            "--k", str(args.k), "--title",
-           f"{name}: {args.rows:,} rows, M={args.m}, QPS vs recall@{args.k}"]
+           f"{name}: {src.rows:,} rows, M={args.m}, QPS vs recall@{args.k}"]
     shown = " ".join(cmd[:-1]) + f" '{cmd[-1]}'"
     if not (args.vicinity.is_file() and os.access(args.vicinity, os.X_OK)):
         log(f"{name}: no vicinity binary to draw the chart; after `cargo build --release`:\n"
@@ -758,13 +892,20 @@ def best_qps(ef_results: dict, target: float):
     return best
 
 
-def render_markdown(name, metric, dim, args, meta, results) -> str:
+GT_FROM = {"file": "the file's neighbors", "vicinity": "`vicinity groundtruth` (exact)",
+           "numpy": "numpy brute force (exact)"}
+
+
+def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
     libs = args.libraries
     # Ratios put vicinity over each other library measured with it.
     peers = [lib for lib in libs if lib != "vicinity"] if "vicinity" in libs else []
     versions = ", ".join(f"{lib} {meta['versions'][lib]}" for lib in libs)
     out = []
-    out.append(f"### {name}: {args.rows:,} x {dim}, {metric}, {args.queries} queries, k={args.k}")
+    out.append(f"### {src.name}: {src.rows:,} x {src.dim}, {src.metric}, {src.queries} queries, "
+               f"k={args.k}")
+    out.append("")
+    out.append(f"Data: {src.describe(args)}; ground truth: {GT_FROM[gt_from]}.")
     out.append("")
     out.append(
         f"M={args.m}, ef_construction={args.ef_construction}, build threads={args.threads_build}, "
@@ -817,11 +958,11 @@ def render_markdown(name, metric, dim, args, meta, results) -> str:
     per_vector = {lib: results[lib]["build"].get("index_bytes") for lib in libs}
     for lib in libs:
         b = per_vector[lib]
-        results[lib]["build"]["bytes_per_vector"] = None if b is None else b / args.rows
+        results[lib]["build"]["bytes_per_vector"] = None if b is None else b / src.rows
     out.append(build_row("bytes/vector (RSS growth of the build)", "bytes_per_vector", _fmt_bytes))
     if "vicinity" in libs:
         mem = results["vicinity"]["build"].get("memory_bytes")
-        cells = ["" if lib != "vicinity" else _fmt_bytes(mem and mem / args.rows) for lib in libs]
+        cells = ["" if lib != "vicinity" else _fmt_bytes(mem and mem / src.rows) for lib in libs]
         out.append("| vicinity bytes/vector (its memory_bytes) |"
                    + "".join(f" {c} |" for c in cells) + " |" * len(peers))
     out.append("")
@@ -841,14 +982,26 @@ def render_markdown(name, metric, dim, args, meta, results) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        description="Compare vicinity, hnswlib and faiss on seeded synthetic data (same run, same "
-                    "files).",
+        description="Compare vicinity, hnswlib and faiss on seeded synthetic data or "
+                    "ANN-benchmarks .hdf5 files (same run, same vectors).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--dataset", default="all",
-                   help=f"one of {', '.join(DATASETS)}, a comma list, or 'all'")
-    p.add_argument("--rows", type=int, default=200_000, help="base vectors")
-    p.add_argument("--queries", type=int, default=1000, help="held-out query vectors")
+                   help=f"synthetic ({', '.join(DATASETS)}), or an ANN-benchmarks file: a path "
+                        "ending in .hdf5, or NAME for <data dir>/NAME.hdf5 (names: "
+                        "`bash scripts/fetch_dataset.sh --list`); a comma list, or 'all' (the "
+                        "synthetic ones)")
+    # No argparse default for these three (None, not shown): theirs depend on the dataset.
+    p.add_argument("--rows", type=int, default=argparse.SUPPRESS,
+                   help=f"base vectors (default: {DEFAULT_ROWS} synthetic; all of a file's "
+                        "train rows, and --rows N takes its first N, the ground truth then "
+                        "computed)")
+    p.add_argument("--queries", type=int, default=argparse.SUPPRESS,
+                   help=f"query vectors (default: {DEFAULT_QUERIES} held-out synthetic; all of "
+                        "a file's test rows, and --queries N takes its first N)")
+    p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                   help="folder of NAME.hdf5 files (default: $VICINITY_DATA, else "
+                        "<repo>/datasets, as for scripts/fetch_dataset.sh)")
     p.add_argument("--threads-build", type=int, default=2, help="build threads, every library")
     p.add_argument("--ef", default=DEFAULT_EFS, help="comma list of search ef values")
     p.add_argument("--k", type=int, default=10, help="neighbours per query (recall@k)")
@@ -869,19 +1022,23 @@ def parse_args(argv=None):
                    help="comma list out of hnswlib,faiss,vicinity (without vicinity no binary is "
                         "needed, but the chart is then only printed as a command)")
     p.add_argument("--gt-source", choices=["auto", "vicinity", "numpy"], default="auto",
-                   help="who computes the exact top-100: auto = vicinity when it is benchmarked")
+                   help="the ground truth: auto = a file's own neighbors where they serve, else "
+                        "the exact top-100 from vicinity when it is benchmarked, else numpy; "
+                        "vicinity / numpy: always computed by that")
     p.add_argument("--keep-index", action="store_true", help="keep the vicinity index file")
     p.add_argument("--chart", choices=["png", "svg", "none"], default="png",
                    help="format of the chart `vicinity plot` draws from the run's JSON lines")
     args = p.parse_args(argv)
+    for opt in ("rows", "queries", "data_dir"):
+        setattr(args, opt, getattr(args, opt, None))
 
     if args.dataset == "all":
         names = list(DATASETS)
     else:
         names = [s.strip() for s in args.dataset.split(",") if s.strip()]
-    for s in names:
-        if s not in DATASETS:
-            p.error(f"unknown dataset {s!r}; choose from {', '.join(DATASETS)} or 'all'")
+    if not names:
+        p.error("--dataset is empty")
+    # Names that are not synthetic are looked up as files by resolve_sources.
     args.datasets = names
     try:
         args.efs = [int(e) for e in args.ef.split(",") if e.strip()]
@@ -896,8 +1053,10 @@ def parse_args(argv=None):
     args.libraries = [lib for lib in LIBRARIES if lib in libs]
     if not args.libraries:
         p.error("--libraries is empty")
-    if args.rows < 1 or args.queries < 1 or args.k < 1 or args.k > GT_K:
-        p.error(f"--rows and --queries must be positive and 1 <= --k <= {GT_K}")
+    if (args.rows is not None and args.rows < 1) or (args.queries is not None and args.queries < 1):
+        p.error("--rows and --queries must be positive")
+    if args.k < 1 or args.k > GT_K:
+        p.error(f"--k must be 1 to {GT_K}")
     args.out = args.out.resolve()
     args.vicinity = args.vicinity.resolve()
     needs_bin = "vicinity" in args.libraries or args.gt_source == "vicinity"
@@ -911,6 +1070,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    sources = resolve_sources(args)
     modules = import_libraries(args.libraries)
     try:
         cores = len(os.sched_getaffinity(0))
@@ -941,8 +1101,8 @@ def main(argv=None) -> int:
             log(f"WARNING: {args.vicinity} is older than some file in src/; "
                 "run `cargo build --release` to measure the current code")
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in args.datasets:
-        bench_dataset(name, args, meta, modules)
+    for src in sources:
+        bench_dataset(src, args, meta, modules)
     return 0
 
 
