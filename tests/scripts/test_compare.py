@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Checks of scripts/compare.py on a tiny data set (1,000 rows), end to end.
+"""Checks of scripts/compare.py on tiny data sets (1,000 synthetic rows; ANN-benchmarks .hdf5
+files of 3,000 x 32 that the checks write with h5py), end to end.
 
     python3 tests/scripts/test_compare.py
 
-CI does not need numpy, hnswlib or faiss: a check whose packages (or the vicinity binary) are
-missing is skipped and says why. The binary is $VICINITY_BIN, else target/release/vicinity, else
+CI does not need numpy, hnswlib, faiss or h5py: a check whose packages (or the vicinity binary)
+are missing is skipped and says why. The binary is $VICINITY_BIN, else target/release/vicinity, else
 target/debug/vicinity (what `cargo test` builds). Prints one line per check and ends with
 "N passed, M failed, K skipped"; exits non-zero if any failed.
 """
@@ -106,6 +107,113 @@ def one_run_writes_bench_lines_and_a_chart(libraries: list):
     return body
 
 
+def write_ann_file(path: Path, distance: str, rows: int = 3000, queries: int = 100,
+                   dim: int = 32, drop: tuple = ()) -> None:
+    """An ANN-benchmarks-style file: clustered float32 train/test, the exact top-100 of each test
+    row as neighbors (numpy, float64), and the distance attribute; `drop` leaves datasets out."""
+    import h5py
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    centres = 3.0 * rng.standard_normal((20, dim))
+    x = centres[rng.integers(0, 20, rows + queries)] + rng.standard_normal((rows + queries, dim))
+    x = x.astype(np.float32)
+    train, test = x[:rows].astype(np.float64), x[rows:].astype(np.float64)
+    if distance == "angular":
+        train /= np.linalg.norm(train, axis=1, keepdims=True)
+        test /= np.linalg.norm(test, axis=1, keepdims=True)
+        dist = -test @ train.T
+    else:
+        dist = (test**2).sum(1)[:, None] - 2.0 * test @ train.T + (train**2).sum(1)[None, :]
+    neighbors = np.argsort(dist, axis=1, kind="stable")[:, :100].astype(np.int32)
+    with h5py.File(path, "w") as f:
+        f.attrs["distance"] = distance
+        for name, data in (("train", x[:rows]), ("test", x[rows:]), ("neighbors", neighbors)):
+            if name not in drop:
+                f.create_dataset(name, data=data)
+
+
+def hdf5_file_runs_end_to_end(distance: str, metric: str):
+    def body():
+        with tempfile.TemporaryDirectory() as tmp:
+            stem = f"tiny-32-{distance}"
+            write_ann_file(Path(tmp) / f"{stem}.hdf5", distance)
+            out = Path(tmp) / "out"
+            libraries = ["hnswlib", "faiss", "vicinity"]
+            p = run(["--dataset", Path(tmp) / f"{stem}.hdf5", "--runs", 1, "--ef", "10,64",
+                     "--threads-build", 1, "--libraries", ",".join(libraries), "--out", out,
+                     "--vicinity", binary()])
+            assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
+            files = sorted(out.glob(f"{stem}-*.jsonl"))
+            assert len(files) == 1, f"one JSON lines file named for the file's stem: {files}"
+            rows = [json.loads(line) for line in files[0].read_text().splitlines()]
+            assert len(rows) == 2 * len(libraries), f"{len(rows)} lines"
+            for row in rows:
+                assert list(row)[: len(BENCH_KEYS)] == BENCH_KEYS, list(row)
+                assert (row["dataset"], row["metric"]) == (stem, metric), row
+                assert (row["rows"], row["dim"], row["queries"]) == (3000, 32, 100), row
+                assert row["ground_truth"] == "file", f"the file's neighbors are used: {row}"
+            assert sorted({r["library"] for r in rows}) == sorted(libraries), rows
+            for row in rows:
+                if row["ef"] == 64:
+                    assert row["recall"] >= 0.9, f"recall at ef 64: {row}"
+            assert files[0].with_suffix(".png").read_bytes()[:4] == b"\x89PNG", "a PNG chart"
+    return body
+
+
+def cutting_train_recomputes_the_ground_truth():
+    with tempfile.TemporaryDirectory() as tmp:
+        write_ann_file(Path(tmp) / "cut-l2.hdf5", "euclidean")
+        out = Path(tmp) / "out"
+        p = run(["--dataset", "cut-l2", "--data-dir", tmp, "--rows", 2000, "--queries", 40,
+                 "--runs", 1, "--ef", "64", "--threads-build", 1, "--libraries", "hnswlib",
+                 "--gt-source", "numpy", "--chart", "none", "--out", out])
+        assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
+        assert "computing the ground truth (train is cut" in p.stderr, p.stderr
+        (row,) = [json.loads(line) for f in out.glob("cut-l2-*.jsonl")
+                  for line in f.read_text().splitlines()]
+        assert (row["rows"], row["queries"], row["ground_truth"]) == (2000, 40, "numpy"), row
+        assert row["recall"] >= 0.9, row
+
+
+def missing_dataset_names_the_fetch_command():
+    with tempfile.TemporaryDirectory() as tmp:
+        p = run(["--dataset", "glove-100-angular", "--data-dir", tmp, "--libraries", "hnswlib"])
+    assert p.returncode == 1, f"exit {p.returncode}: {p.stderr}"
+    assert len(p.stderr.strip().splitlines()) == 1, f"one line: {p.stderr}"
+    assert "fetch_dataset.sh glove-100-angular" in p.stderr and "bash " in p.stderr, p.stderr
+    assert "glove-100-angular.hdf5" in p.stderr, p.stderr
+
+
+def malformed_file_is_refused_in_one_line():
+    with tempfile.TemporaryDirectory() as tmp:
+        for drop in ("train", "test"):
+            path = Path(tmp) / f"no-{drop}.hdf5"
+            write_ann_file(path, "euclidean", rows=200, queries=10, dim=8, drop=(drop,))
+            p = run(["--dataset", path, "--libraries", "hnswlib"])
+            assert p.returncode == 1, f"exit {p.returncode}: {p.stderr}"
+            assert len(p.stderr.strip().splitlines()) == 1, f"one line: {p.stderr}"
+            assert f"no '{drop}' dataset" in p.stderr, p.stderr
+        import h5py
+
+        path = Path(tmp) / "flat.hdf5"
+        with h5py.File(path, "w") as f:
+            f.attrs["distance"] = "euclidean"
+            f.create_dataset("train", data=[1.0, 2.0, 3.0])
+            f.create_dataset("test", data=[[1.0]])
+        p = run(["--dataset", path, "--libraries", "hnswlib"])
+        assert p.returncode == 1 and "'train' has shape (3,), expected 2-D" in p.stderr, p.stderr
+
+
+def reading_hdf5_without_h5py_names_the_pip_line():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "any.hdf5"
+        path.write_bytes(b"")
+        p = run(["--dataset", path, "--libraries", "hnswlib"], hide=("h5py",))
+    assert p.returncode == 1, f"exit {p.returncode}: {p.stderr}"
+    assert "pip install h5py" in p.stderr and "pip install -r" in p.stderr, p.stderr
+
+
 def main() -> int:
     check("a missing library names its pip line", ["numpy"], missing_library_names_the_pip_line)
     check("an unknown library is refused", ["numpy"], unknown_library_is_refused)
@@ -113,6 +221,19 @@ def main() -> int:
         check(f"one run of {peer} and vicinity: bench-schema lines and a PNG chart",
               ["numpy", peer, "vicinity"],
               one_run_writes_bench_lines_and_a_chart([peer, "vicinity"]))
+    for distance, metric in (("euclidean", "l2"), ("angular", "cosine")):
+        check(f"an ANN-benchmarks {distance} .hdf5 file, all three libraries: stem, metric, "
+              "the file's ground truth, recall, chart",
+              ["numpy", "h5py", "hnswlib", "faiss", "vicinity"],
+              hdf5_file_runs_end_to_end(distance, metric))
+    check("--rows cuts a file's train and the ground truth is recomputed",
+          ["numpy", "h5py", "hnswlib"], cutting_train_recomputes_the_ground_truth)
+    check("a dataset name without its file names the fetch command", ["numpy"],
+          missing_dataset_names_the_fetch_command)
+    check("a file without train or test, or of a wrong shape, is refused in one line",
+          ["numpy", "h5py"], malformed_file_is_refused_in_one_line)
+    check("reading .hdf5 without h5py names the pip line", ["numpy"],
+          reading_hdf5_without_h5py_names_the_pip_line)
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
     return 1 if counts["failed"] else 0
 
