@@ -696,6 +696,19 @@ pub(crate) const BENCH_KEYS: [&str; 15] = [
     "queries",
 ];
 
+/// One JSON line of `vicinity bench`, parsed after checking that it holds `BENCH_KEYS` in that
+/// order (serde_json sorts keys when parsing, so the order is read from the text itself).
+pub(crate) fn bench_line(line: &str) -> Value {
+    let mut at = 0;
+    for key in BENCH_KEYS {
+        let found = line[at..]
+            .find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} after position {at} in {line}"));
+        at += found + 1;
+    }
+    serde_json::from_str(line).expect("a JSON line")
+}
+
 /// Runs `vicinity bench` (M 8 and 12, ef 10 and 40) on `data`, with `gt` if given, and returns
 /// its JSON lines, each checked for key order and sane values.
 fn bench(data: &Fixture, gt: Option<&PathBuf>, name: &str) -> Vec<Value> {
@@ -725,15 +738,7 @@ fn bench(data: &Fixture, gt: Option<&PathBuf>, name: &str) -> Vec<Value> {
     let values: Vec<Value> = lines
         .iter()
         .map(|line| {
-            // serde_json sorts keys, so the order is read from the text itself.
-            let mut at = 0;
-            for key in BENCH_KEYS {
-                let found = line[at..]
-                    .find(&format!("\"{key}\":"))
-                    .unwrap_or_else(|| panic!("{key} after position {at} in {line}"));
-                at += found + 1;
-            }
-            let v: Value = serde_json::from_str(line).expect("a JSON line");
+            let v = bench_line(line);
             let obj = v.as_object().expect("an object");
             assert_eq!(obj.len(), BENCH_KEYS.len(), "exactly the keys: {line}");
             assert_eq!(v["library"], "vicinity");

@@ -8,7 +8,7 @@ use serde_json::Value;
 use vicinity::io::{read_ivecs, read_vectors, Matrix};
 
 use crate::ann_hdf5::{put, write_ann};
-use crate::cli::{fails, vicinity, Fixture, BENCH_KEYS};
+use crate::cli::{bench_line, fails, vicinity, Fixture};
 
 /// The fixture's files as an ANN-benchmarks file `name` with truth `gt` and `distance`.
 fn hdf5_of(
@@ -41,18 +41,7 @@ fn bench_lines(file: &PathBuf, flags: &str, output: &PathBuf) -> Vec<Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(output).expect("results written");
-    text.lines()
-        .map(|line| {
-            let mut at = 0;
-            for key in BENCH_KEYS {
-                let found = line[at..]
-                    .find(&format!("\"{key}\":"))
-                    .unwrap_or_else(|| panic!("{key} after position {at} in {line}"));
-                at += found + 1;
-            }
-            serde_json::from_str(line).expect("a JSON line")
-        })
-        .collect()
+    text.lines().map(bench_line).collect()
 }
 
 /// The best recall over the lines.
