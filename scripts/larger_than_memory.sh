@@ -43,7 +43,7 @@ if [ "$serve" = 1 ]; then
     [ -f "$idx" ] || "$bin" build --input "$base" --metric l2 --output "$idx" >&2
     echo "index file: $(stat -c %s "$idx") bytes; cgroup limit: $((limit_mib << 20)) bytes" >&2
 fi
-echo "input file: $(stat -c %s "$base") bytes" >&2
+echo "input file: $(stat -L -c %s "$base") bytes" >&2
 
 # A memory cgroup with the limit (v2 if mounted, else v1).
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then

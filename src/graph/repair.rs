@@ -6,7 +6,8 @@
 //! from the nearest reachable node that has a free slot.
 
 use super::{Candidate, Graph, Scratch};
-use crate::space::{Distances, Space};
+use crate::arena::VectorArena;
+use crate::space::Distances;
 
 /// Passes over the graph before giving up (each pass can only orphan nodes by forcing a link
 /// into a full list, which is rare).
@@ -46,10 +47,12 @@ impl Graph {
     }
 
     /// Links every unreachable node among `0..nodes` (all fully inserted) from a reachable
-    /// neighbour. Returns the number of links added.
-    pub(crate) fn repair_reachability(
+    /// neighbour, searching with the distances of `space` (the build's) from each orphan's
+    /// vector in `vectors`. Returns the number of links added.
+    pub(crate) fn repair_reachability<S: Distances>(
         &self,
-        space: &Space,
+        space: &S,
+        vectors: &VectorArena,
         nodes: usize,
         scratch: &mut Scratch,
     ) -> usize {
@@ -68,7 +71,7 @@ impl Graph {
                 if reached[orphan as usize] {
                     continue;
                 }
-                let query = space.vectors.get(orphan);
+                let query = vectors.get(orphan);
                 let mut nearest = Candidate {
                     distance: space.to_node(query, entry),
                     id: entry,

@@ -105,21 +105,29 @@ fn incremental_adds_past_the_reserve_keep_invariants() {
 fn repair_relinks_an_orphaned_node() {
     let dim = 8;
     let data = clustered(1500, dim, 9);
-    let index = Index::build(IndexParams::new(Metric::L2).m(6), dim, &data).unwrap();
-    let graph = &index.graph;
-    let (entry, _) = graph.entry().unwrap();
-    let orphan = if entry == 700 { 701 } else { 700 };
-    // Cut every layer-0 link into the orphan.
-    for id in 0..index.len() as u32 {
-        let links: Vec<u32> = graph.links(id, 0).iter().collect();
-        if links.contains(&orphan) {
-            let kept: Vec<u32> = links.into_iter().filter(|&l| l != orphan).collect();
-            graph.restore_links(id, 0, &kept);
+    let params = IndexParams::new(Metric::L2).m(6);
+    let dir = tempfile::tempdir().unwrap();
+    // In RAM, and on disk, where the build (and so the repair) computes distances on codes.
+    let on_disk = Index::with_capacity_on_disk(params, dim, 1500, dir.path(), &data).unwrap();
+    let keys: Vec<u64> = (0..1500).collect();
+    on_disk.add_batch(&keys, &data).unwrap();
+    for index in [Index::build(params, dim, &data).unwrap(), on_disk] {
+        let graph = &index.graph;
+        index.repair();
+        let (entry, _) = graph.entry().unwrap();
+        let orphan = if entry == 700 { 701 } else { 700 };
+        // Cut every layer-0 link into the orphan.
+        for id in 0..index.len() as u32 {
+            let links: Vec<u32> = graph.links(id, 0).iter().collect();
+            if links.contains(&orphan) {
+                let kept: Vec<u32> = links.into_iter().filter(|&l| l != orphan).collect();
+                graph.restore_links(id, 0, &kept);
+            }
         }
+        assert!(graph.unreachable(index.len()).contains(&orphan));
+        assert!(index.repair() >= 1);
+        check_invariants(&index);
+        let hit = index.search(&data[orphan as usize * dim..][..dim], 1, 64).unwrap();
+        assert_eq!(hit[0].key, orphan as u64);
     }
-    assert!(graph.unreachable(index.len()).contains(&orphan));
-    assert!(index.repair() >= 1);
-    check_invariants(&index);
-    let hit = index.search(&data[700 * dim..701 * dim], 1, 64).unwrap();
-    assert_eq!(hit[0].key, 700);
 }

@@ -183,11 +183,19 @@ impl Index {
             // Inserts are in flight on other threads; their batch will repair when done.
             return 0;
         }
-        match self.pool.get() {
-            Ok(mut work) => self
+        let Ok(mut work) = self.pool.get() else {
+            return 0;
+        };
+        let (vectors, scratch) = (&self.space.vectors, &mut work.scratch);
+        // Distances as the build computed them: on codes, an on-disk build reads one vector per
+        // orphan from the scratch file instead of one per distance.
+        match &self.build_codes {
+            Some(codes) => self
                 .graph
-                .repair_reachability(&self.space, nodes, &mut work.scratch),
-            Err(_) => 0,
+                .repair_reachability(codes, vectors, nodes, scratch),
+            None => self
+                .graph
+                .repair_reachability(&self.space, vectors, nodes, scratch),
         }
     }
 
