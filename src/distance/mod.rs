@@ -36,7 +36,7 @@ pub(crate) mod scalar;
 mod x86;
 
 /// A kernel between `A`s (floats or codes) and 8-bit codes, with the codes' per-dimension
-/// offset and scale.
+/// offset and scale. SAFETY contract: as for every kernel field of [`Kernel`].
 type CodedFn<A> = unsafe fn(&[A], &[u8], &[f32], &[f32]) -> f32;
 
 /// One instruction set's kernels.

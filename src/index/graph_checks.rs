@@ -127,7 +127,9 @@ fn repair_relinks_an_orphaned_node() {
         assert!(graph.unreachable(index.len()).contains(&orphan));
         assert!(index.repair() >= 1);
         check_invariants(&index);
-        let hit = index.search(&data[orphan as usize * dim..][..dim], 1, 64).unwrap();
+        let hit = index
+            .search(&data[orphan as usize * dim..][..dim], 1, 64)
+            .unwrap();
         assert_eq!(hit[0].key, orphan as u64);
     }
 }
