@@ -212,6 +212,9 @@ impl Index {
         self.space.vectors.ensure(id32)?;
         self.slots.ensure(id)?;
         self.graph.prepare_node(id32, level)?;
+        if let Some(codes) = &self.build_codes {
+            codes.ensure(id32)?;
+        }
 
         let mut work = self.pool.get()?;
         let work = &mut *work;
@@ -224,7 +227,6 @@ impl Index {
 
         match &self.build_codes {
             Some(codes) => {
-                codes.ensure(id32)?;
                 // SAFETY: as for the vector row just above.
                 unsafe { codes.write(id32, v) };
                 self.graph.insert(codes, v, id32, level, &mut work.scratch);
