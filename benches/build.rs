@@ -19,7 +19,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use rayon::ThreadPoolBuilder;
-use vicinity::{Index, IndexParams, Metric};
+use vicino::{Index, IndexParams, Metric};
 
 const ROWS: usize = 20_000;
 const DIM: usize = 64;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use vicinity::distance::{self, Kernel};
+use vicino::distance::{self, Kernel};
 
 const DIMS: [usize; 10] = [25, 50, 96, 100, 128, 256, 384, 768, 960, 1536];
 const SEED: u64 = 0x5eed_d157;

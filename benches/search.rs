@@ -3,7 +3,7 @@
 //! throughput is queries per second. Lines are named `search/<dataset>/<ef>`.
 //!
 //! Data: the TEXMEX sift-10k set (`siftsmall_base.fvecs`, `siftsmall_query.fvecs`,
-//! `siftsmall_groundtruth.ivecs`) if it is in the data folder (`$VICINITY_DATA`, default
+//! `siftsmall_groundtruth.ivecs`) if it is in the data folder (`$VICINO_DATA`, default
 //! `datasets/` in the crate; also looked for in its `siftsmall/` subfolder, where the archive
 //! unpacks), else seeded synthetic clusters (20,000 x 64 base, 500 queries, L2) with exact ground
 //! truth from `FlatIndex`.
@@ -11,7 +11,7 @@
 //! The index (M 16, ef_construction 200) is built once and cached under
 //! `target/bench-cache/`, its name keyed by dataset, rows, dim, M, ef_construction and file
 //! format; later runs load it. A cached index whose vectors no longer match the data is rebuilt;
-//! set `VICINITY_BENCH_REBUILD=1` to rebuild it anyway (after changing how the graph is built,
+//! set `VICINO_BENCH_REBUILD=1` to rebuild it anyway (after changing how the graph is built,
 //! since the cache cannot tell).
 //!
 //! Before each `ef` is timed its recall@10 is printed and checked against a floor that `ef`
@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use vicinity::io::{read_ivecs, read_vectors};
-use vicinity::{Index, IndexParams, Metric, FORMAT_VERSION};
+use vicino::{Index, IndexParams, Metric, FORMAT_VERSION};
+use vicino_bench::io::{read_ivecs, read_vectors};
 
 const M: usize = 16;
 const EF_CONSTRUCTION: usize = 200;
@@ -63,7 +63,7 @@ impl Dataset {
 
     /// sift-10k from the data folder if it is there, else the synthetic set.
     fn find() -> Self {
-        let (dir, explicit) = match std::env::var_os("VICINITY_DATA") {
+        let (dir, explicit) = match std::env::var_os("VICINO_DATA") {
             Some(dir) => (PathBuf::from(dir), true),
             None => (
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets"),
@@ -77,7 +77,7 @@ impl Dataset {
         }
         assert!(
             !explicit,
-            "VICINITY_DATA={}: no siftsmall_base.fvecs there nor in its siftsmall/",
+            "VICINO_DATA={}: no siftsmall_base.fvecs there nor in its siftsmall/",
             dir.display()
         );
         eprintln!(
@@ -146,12 +146,12 @@ fn cache_dir() -> PathBuf {
 /// The index over `data`, from the cache if a matching one is there, else built and cached.
 fn cached_index(data: &Dataset) -> Index {
     let path = cache_dir().join(format!(
-        "{}-{}x{}-m{M}-efc{EF_CONSTRUCTION}-f{FORMAT_VERSION}.vicinity",
+        "{}-{}x{}-m{M}-efc{EF_CONSTRUCTION}-f{FORMAT_VERSION}.vicino",
         data.name,
         data.rows(),
         data.dim
     ));
-    let rebuild = std::env::var_os("VICINITY_BENCH_REBUILD").is_some_and(|v| v != "0");
+    let rebuild = std::env::var_os("VICINO_BENCH_REBUILD").is_some_and(|v| v != "0");
     if path.is_file() && !rebuild {
         match Index::load(&path) {
             Ok(index) if matches(&index, data) => {

@@ -8,7 +8,7 @@
       @distance    string            "euclidean" -> l2, "angular" -> cosine, "dot"/"ip" -> ip
 
 A dataset is named by a path ending in `.hdf5`, or by NAME, looked up as `<data dir>/NAME.hdf5`;
-the data dir is --data-dir, else $VICINITY_DATA, else `<repo>/datasets`, as for
+the data dir is --data-dir, else $VICINO_DATA, else `<repo>/datasets`, as for
 scripts/fetch_dataset.sh, whose `--list` gives the names it can fetch. Every problem is raised as
 a `DatasetError` whose message is one line. Only `inspect` and `load` need h5py (imported when
 first called), so a run on synthetic data does not.
@@ -28,7 +28,7 @@ REPO_ROOT = SCRIPT_DIR.parent
 FETCH_SCRIPT = SCRIPT_DIR / "fetch_dataset.sh"
 DEFAULT_DATA_DIR = REPO_ROOT / "datasets"
 
-# The file's `distance` attribute -> compare.py's metric (the names vicinity's --metric takes).
+# The file's `distance` attribute -> compare.py's metric (the names vicino's --metric takes).
 METRICS = {"euclidean": "l2", "l2": "l2", "angular": "cosine", "cosine": "cosine",
            "dot": "ip", "ip": "ip", "inner_product": "ip"}
 
@@ -51,10 +51,10 @@ class AnnFile:
 
 
 def data_dir(flag: Path | None) -> Path:
-    """--data-dir, else $VICINITY_DATA, else <repo>/datasets."""
+    """--data-dir, else $VICINO_DATA, else <repo>/datasets."""
     if flag is not None:
         return Path(flag)
-    env = os.environ.get("VICINITY_DATA")
+    env = os.environ.get("VICINO_DATA")
     return Path(env) if env else DEFAULT_DATA_DIR
 
 

@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
-"""Compare vicinity with hnswlib and faiss on the same data, in the same run (ANN-benchmarks style).
+"""Compare vicino with hnswlib and faiss on the same data, in the same run (ANN-benchmarks style).
 
 For each dataset (seeded synthetic, or an ANN-benchmarks .hdf5 file read by scripts/ann_hdf5.py)
 this script
   1. generates (or reuses from its cache) seeded synthetic base and query vectors, or reads the
      file's train and test vectors (the first --rows / --queries of them when asked), writes
-     them as .fvecs for vicinity and keeps them in memory for hnswlib and faiss;
+     them as .fvecs for vicino and keeps them in memory for hnswlib and faiss;
   2. takes the file's neighbors as ground truth where they serve (at least k per query, train
-     not cut), else computes the exact top-100 with `vicinity groundtruth` (cached); either way
+     not cut), else computes the exact top-100 with `vicino groundtruth` (cached); either way
      checks it against a numpy brute force on 20 queries;
   3. builds an hnswlib index (`hnswlib.Index`), a faiss index (`faiss.IndexHNSWFlat`) and a
-     vicinity index with the same M / ef_construction / build threads, one after the other;
+     vicino index with the same M / ef_construction / build threads, one after the other;
   4. sweeps ef, searching with one thread, alternating the libraries run by run, `--runs` runs
      each (median QPS), and measures recall@k against the ground truth;
-  5. writes one JSON line per (library, ef), in the schema of `vicinity bench`, to a new file
+  5. writes one JSON line per (library, ef), in the schema of `vicino bench`, to a new file
      <out>/<dataset>-<run>.jsonl, appends a markdown report (per-ef table and best QPS at recall
-     0.90 / 0.95 / 0.99) to <out>/<dataset>.md, and draws the chart with `vicinity plot`.
+     0.90 / 0.95 / 0.99) to <out>/<dataset>.md, and draws the chart with `vicino plot`.
 
 Run `python3 scripts/compare.py --help` for the options; scripts/README.md has more.
 """
@@ -55,10 +55,10 @@ except ImportError as _err:  # pragma: no cover - depends on the machine
 import ann_hdf5  # noqa: E402 - needs numpy, checked above; h5py only when a file is read
 
 # The libraries compared, in the order they are built and searched, with the module each needs
-# and the pip package that provides it (None: the vicinity binary, built by cargo).
+# and the pip package that provides it (None: the vicino binary, built by cargo).
 LIBRARIES = {"hnswlib": ("hnswlib", "hnswlib"), "faiss": ("faiss", "faiss-cpu"),
-             "vicinity": (None, None)}
-# The keys of a `vicinity bench` JSON line, in its order; compare.py writes them first.
+             "vicino": (None, None)}
+# The keys of a `vicino bench` JSON line, in its order; compare.py writes them first.
 BENCH_KEYS = ("library", "dataset", "metric", "m", "ef_construction", "ef", "k", "recall", "qps",
               "build_s", "index_bytes", "bytes_per_vector", "rows", "dim", "queries")
 
@@ -368,7 +368,7 @@ def parse_json_line(text: str, what: str) -> dict:
     raise RuntimeError(f"{what}: no JSON line in its output:\n{text[-2000:]}")
 
 
-def run_vicinity(binary: Path, args: list, what: str) -> dict:
+def run_vicino(binary: Path, args: list, what: str) -> dict:
     cmd = [str(binary)] + [str(a) for a in args]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -522,7 +522,7 @@ def resolve_sources(args) -> list:
 def _gt_paths(ddir: Path, rows: int, queries: int) -> dict:
     k = min(GT_K, rows)
     return {"gt_k": k,
-            "gt_path_vicinity": ddir / f"gt-n{rows}-q{queries}-k{k}.vicinity.ivecs",
+            "gt_path_vicino": ddir / f"gt-n{rows}-q{queries}-k{k}.vicino.ivecs",
             "gt_path_numpy": ddir / f"gt-n{rows}-q{queries}-k{k}.numpy.ivecs"}
 
 
@@ -557,7 +557,7 @@ def prepare_synthetic(src: Source, args) -> dict:
 
 def prepare_hdf5(src: Source, args) -> dict:
     """Reads the file's vectors (the first `rows` / `queries` of them) and writes them as .fvecs
-    for vicinity, cached under a folder keyed by the file's path, size and mtime; keeps the
+    for vicino, cached under a folder keyed by the file's path, size and mtime; keeps the
     file's neighbors as ground truth where they serve (train not cut, k valid ids per query)."""
     info, name, rows, nq = src.hdf5, src.name, src.rows, src.queries
     st = info.path.stat()
@@ -595,8 +595,8 @@ def prepare_hdf5(src: Source, args) -> dict:
 
 
 def ground_truth(src: Source, data: dict, args) -> tuple:
-    """(ground truth ids, its .ivecs path for `vicinity search --gt`, where it came from: file,
-    vicinity or numpy), checked against a numpy brute force on 20 queries."""
+    """(ground truth ids, its .ivecs path for `vicino search --gt`, where it came from: file,
+    vicino or numpy), checked against a numpy brute force on 20 queries."""
     name, metric = src.name, src.metric
     if data.get("file_gt") is not None and args.gt_source == "auto":
         source, path, gt = "file", data["gt_path_file"], data["file_gt"]
@@ -611,14 +611,14 @@ def ground_truth(src: Source, data: dict, args) -> tuple:
         path, gt_k = data[f"gt_path_{source}"], data["gt_k"]
         if not path.exists():
             t0 = time.perf_counter()
-            if source == "vicinity":
-                log(f"{name}: exact top-{gt_k} with `vicinity groundtruth`")
-                # vicinity writes --output atomically, so a failed run leaves no file behind.
-                run_vicinity(
-                    args.vicinity,
+            if source == "vicino":
+                log(f"{name}: exact top-{gt_k} with `vicino groundtruth`")
+                # vicino writes --output atomically, so a failed run leaves no file behind.
+                run_vicino(
+                    args.vicino,
                     ["groundtruth", "--base", data["base_path"], "--queries", data["query_path"],
                      "--metric", metric, "--k", gt_k, "--output", path],
-                    "vicinity groundtruth",
+                    "vicino groundtruth",
                 )
             else:
                 log(f"{name}: exact top-{gt_k} with numpy")
@@ -632,7 +632,7 @@ def ground_truth(src: Source, data: dict, args) -> tuple:
         log(f"{name}: " + verify_groundtruth(data["base"], data["queries"], gt, metric,
                                              k=min(10, gt.shape[1])))
     except AssertionError as e:
-        fix = ("rerun with --gt-source vicinity (or numpy) to compute it instead"
+        fix = ("rerun with --gt-source vicino (or numpy) to compute it instead"
                if source == "file" else "delete it to recompute")
         raise SystemExit(f"{name}: ground truth {path} ({source}) is WRONG: {e}\n({fix})")
     return gt, path, source
@@ -706,17 +706,17 @@ class PythonIndex:
         release_free_memory()
 
 
-def build_vicinity(name: str, metric: str, data: dict, index_path: Path, args) -> dict:
+def build_vicino(name: str, metric: str, data: dict, index_path: Path, args) -> dict:
     index_path.parent.mkdir(parents=True, exist_ok=True)
     remove_path(index_path)
-    b = run_vicinity(
-        args.vicinity,
+    b = run_vicino(
+        args.vicino,
         ["build", "--input", data["base_path"], "--metric", metric, "--m", args.m,
          "--ef-construction", args.ef_construction, "--threads", args.threads_build,
          "--output", index_path],
-        "vicinity build",
+        "vicino build",
     )
-    log(f"{name}: vicinity built in {float(b['build_seconds']):.2f}s: {json.dumps(b)}")
+    log(f"{name}: vicino built in {float(b['build_seconds']):.2f}s: {json.dumps(b)}")
     rss_delta = b.get("rss_delta_bytes")
     # Same measure as the Python libraries' (RSS growth over allocation + inserts); the index's
     # own accounting only where the build could not read its RSS.
@@ -740,12 +740,12 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
 
     # ---- builds, one after the other, never overlapping ----
     python_indexes = {}
-    index_path = args.out / "indexes" / f"{name}-n{n}-s{args.seed}.vicinity-index"
+    index_path = args.out / "indexes" / f"{name}-n{n}-s{args.seed}.vicino-index"
     for lib in args.libraries:
         log(f"{name}: {lib} build (M={args.m}, efC={args.ef_construction}, "
             f"threads={args.threads_build})")
-        if lib == "vicinity":
-            results[lib]["build"] = build_vicinity(name, metric, data, index_path, args)
+        if lib == "vicino":
+            results[lib]["build"] = build_vicino(name, metric, data, index_path, args)
             continue
         index = PythonIndex(lib, modules[lib], metric, dim, args)
         results[lib]["build"] = index.build(base)
@@ -761,12 +761,12 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
         recalls = {lib: [] for lib in args.libraries}
         for _ in range(args.runs):
             for lib in args.libraries:
-                if lib == "vicinity":
-                    s = run_vicinity(
-                        args.vicinity,
+                if lib == "vicino":
+                    s = run_vicino(
+                        args.vicino,
                         ["search", "--index", index_path, "--queries", data["query_path"],
                          "--k", k, "--ef", ef, "--threads", 1, "--gt", gt_path],
-                        "vicinity search",
+                        "vicino search",
                     )
                     runs[lib].append(float(s["qps"]))
                     recalls[lib].append(float(s["recall"]))
@@ -786,7 +786,7 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
 
     for index in python_indexes.values():
         index.close()
-    if "vicinity" in args.libraries and not args.keep_index:
+    if "vicino" in args.libraries and not args.keep_index:
         remove_path(index_path)
 
     # ---- outputs ----
@@ -804,7 +804,7 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
 
 
 def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
-    """One dict per (library, ef): the keys of `vicinity bench` first, in its order, then what
+    """One dict per (library, ef): the keys of `vicino bench` first, in its order, then what
     this run adds (where the data and ground truth came from, how QPS was combined, build
     threads, versions, machine)."""
     rows = []
@@ -831,25 +831,25 @@ def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
                 "version": meta["versions"].get(lib), "run": meta["run"], "cpu": meta["cpu"],
                 "loadavg": meta["loadavg"],
             })
-            if lib == "vicinity":
+            if lib == "vicino":
                 row["memory_bytes"] = build.get("memory_bytes")
             rows.append(row)
     return rows
 
 
 def draw_chart(src: Source, jsonl: Path, args, stamp: str) -> None:
-    """Draws the run's chart with `vicinity plot`, or prints the command when there is no
+    """Draws the run's chart with `vicino plot`, or prints the command when there is no
     binary to run it."""
     if args.chart == "none":
         return
     name = src.name
     chart = args.out / f"{name}-{stamp}.{args.chart}"
-    cmd = [str(args.vicinity), "plot", "--input", str(jsonl), "--output", str(chart),
+    cmd = [str(args.vicino), "plot", "--input", str(jsonl), "--output", str(chart),
            "--k", str(args.k), "--title",
            f"{name}: {src.rows:,} rows, M={args.m}, QPS vs recall@{args.k}"]
     shown = " ".join(cmd[:-1]) + f" '{cmd[-1]}'"
-    if not (args.vicinity.is_file() and os.access(args.vicinity, os.X_OK)):
-        log(f"{name}: no vicinity binary to draw the chart; after `cargo build --release`:\n"
+    if not (args.vicino.is_file() and os.access(args.vicino, os.X_OK)):
+        log(f"{name}: no vicino binary to draw the chart; after `cargo build --release`:\n"
             f"  {shown}")
         return
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -861,7 +861,7 @@ def draw_chart(src: Source, jsonl: Path, args, stamp: str) -> None:
 
 def gt_source(args) -> str:
     if args.gt_source == "auto":
-        return "vicinity" if "vicinity" in args.libraries else "numpy"
+        return "vicino" if "vicino" in args.libraries else "numpy"
     return args.gt_source
 
 
@@ -892,14 +892,14 @@ def best_qps(ef_results: dict, target: float):
     return best
 
 
-GT_FROM = {"file": "the file's neighbors", "vicinity": "`vicinity groundtruth` (exact)",
+GT_FROM = {"file": "the file's neighbors", "vicino": "`vicino groundtruth` (exact)",
            "numpy": "numpy brute force (exact)"}
 
 
 def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
     libs = args.libraries
-    # Ratios put vicinity over each other library measured with it.
-    peers = [lib for lib in libs if lib != "vicinity"] if "vicinity" in libs else []
+    # Ratios put vicino over each other library measured with it.
+    peers = [lib for lib in libs if lib != "vicino"] if "vicino" in libs else []
     versions = ", ".join(f"{lib} {meta['versions'][lib]}" for lib in libs)
     out = []
     out.append(f"### {src.name}: {src.rows:,} x {src.dim}, {src.metric}, {src.queries} queries, "
@@ -915,7 +915,7 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
     )
     out.append("")
     head = "| ef |" + "".join(f" {lib} recall | {lib} QPS |" for lib in libs)
-    head += "".join(f" QPS vicinity/{p} |" for p in peers)
+    head += "".join(f" QPS vicino/{p} |" for p in peers)
     sep = "|---:|" + "---:|---:|" * len(libs) + "---:|" * len(peers)
     out += [head, sep]
     for ef in args.efs:
@@ -924,13 +924,13 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
             r = results[lib]["ef"][ef]
             row += f" {r['recall']:.4f} | {_fmt_qps(r['qps'])} |"
         for p in peers:
-            ratio = _fmt_ratio(results["vicinity"]["ef"][ef]["qps"], results[p]["ef"][ef]["qps"])
+            ratio = _fmt_ratio(results["vicino"]["ef"][ef]["qps"], results[p]["ef"][ef]["qps"])
             row += f" {ratio} |"
         out.append(row)
     out.append("")
 
     out.append("| headline |" + "".join(f" {lib} |" for lib in libs)
-               + "".join(f" vicinity/{p} |" for p in peers))
+               + "".join(f" vicino/{p} |" for p in peers))
     out.append("|---|" + "---:|" * (len(libs) + len(peers)))
     for t in RECALL_TARGETS:
         row = f"| best QPS at recall >= {t:.2f} |"
@@ -939,7 +939,7 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
             b = best[lib]
             row += " n/a |" if b is None else f" {_fmt_qps(b[1])} (ef {b[0]}) |"
         for p in peers:
-            v, h = best["vicinity"], best[p]
+            v, h = best["vicino"], best[p]
             row += f" {_fmt_ratio(v and v[1], h and h[1])} |"
         out.append(row)
 
@@ -948,7 +948,7 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         for lib in libs:
             row += f" {fmt(results[lib]['build'].get(key))} |"
         for p in peers:
-            ratio = _fmt_ratio(results["vicinity"]["build"].get(key),
+            ratio = _fmt_ratio(results["vicino"]["build"].get(key),
                                results[p]["build"].get(key))
             row += f" {ratio} |"
         return row
@@ -960,16 +960,16 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         b = per_vector[lib]
         results[lib]["build"]["bytes_per_vector"] = None if b is None else b / src.rows
     out.append(build_row("bytes/vector (RSS growth of the build)", "bytes_per_vector", _fmt_bytes))
-    if "vicinity" in libs:
-        mem = results["vicinity"]["build"].get("memory_bytes")
-        cells = ["" if lib != "vicinity" else _fmt_bytes(mem and mem / src.rows) for lib in libs]
-        out.append("| vicinity bytes/vector (its memory_bytes) |"
+    if "vicino" in libs:
+        mem = results["vicino"]["build"].get("memory_bytes")
+        cells = ["" if lib != "vicino" else _fmt_bytes(mem and mem / src.rows) for lib in libs]
+        out.append("| vicino bytes/vector (its memory_bytes) |"
                    + "".join(f" {c} |" for c in cells) + " |" * len(peers))
     out.append("")
     out.append(
         "bytes/vector: growth of the process's RSS over index allocation and inserts, divided by "
-        "rows (hnswlib, faiss: measured here around the build; vicinity: as its build reports "
-        "it). Ratios are vicinity / the other library: below 1 favours vicinity for build time "
+        "rows (hnswlib, faiss: measured here around the build; vicino: as its build reports "
+        "it). Ratios are vicino / the other library: below 1 favours vicino for build time "
         "and bytes, above 1 for QPS."
     )
     return "\n".join(out)
@@ -982,7 +982,7 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        description="Compare vicinity, hnswlib and faiss on seeded synthetic data or "
+        description="Compare vicino, hnswlib and faiss on seeded synthetic data or "
                     "ANN-benchmarks .hdf5 files (same run, same vectors).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -1000,7 +1000,7 @@ def parse_args(argv=None):
                    help=f"query vectors (default: {DEFAULT_QUERIES} held-out synthetic; all of "
                         "a file's test rows, and --queries N takes its first N)")
     p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                   help="folder of NAME.hdf5 files (default: $VICINITY_DATA, else "
+                   help="folder of NAME.hdf5 files (default: $VICINO_DATA, else "
                         "<repo>/datasets, as for scripts/fetch_dataset.sh)")
     p.add_argument("--threads-build", type=int, default=2, help="build threads, every library")
     p.add_argument("--ef", default=DEFAULT_EFS, help="comma list of search ef values")
@@ -1012,22 +1012,22 @@ def parse_args(argv=None):
                    help="how the runs' QPS are combined (max = best of N, ANN-benchmarks style)")
     p.add_argument("--seed", type=int, default=42, help="data seed")
     p.add_argument("--out", type=Path,
-                   default=Path(os.environ.get("VICINITY_BENCH_OUT", REPO_ROOT / "results")),
-                   help="results and cache folder (env VICINITY_BENCH_OUT)")
-    p.add_argument("--vicinity", type=Path,
-                   default=Path(os.environ.get("VICINITY_BIN",
-                                               REPO_ROOT / "target" / "release" / "vicinity")),
-                   help="vicinity binary (env VICINITY_BIN)")
+                   default=Path(os.environ.get("VICINO_BENCH_OUT", REPO_ROOT / "results")),
+                   help="results and cache folder (env VICINO_BENCH_OUT)")
+    p.add_argument("--vicino", type=Path,
+                   default=Path(os.environ.get("VICINO_BIN",
+                                               REPO_ROOT / "target" / "release" / "vicino")),
+                   help="vicino binary (env VICINO_BIN)")
     p.add_argument("--libraries", default=",".join(LIBRARIES),
-                   help="comma list out of hnswlib,faiss,vicinity (without vicinity no binary is "
+                   help="comma list out of hnswlib,faiss,vicino (without vicino no binary is "
                         "needed, but the chart is then only printed as a command)")
-    p.add_argument("--gt-source", choices=["auto", "vicinity", "numpy"], default="auto",
+    p.add_argument("--gt-source", choices=["auto", "vicino", "numpy"], default="auto",
                    help="the ground truth: auto = a file's own neighbors where they serve, else "
-                        "the exact top-100 from vicinity when it is benchmarked, else numpy; "
-                        "vicinity / numpy: always computed by that")
-    p.add_argument("--keep-index", action="store_true", help="keep the vicinity index file")
+                        "the exact top-100 from vicino when it is benchmarked, else numpy; "
+                        "vicino / numpy: always computed by that")
+    p.add_argument("--keep-index", action="store_true", help="keep the vicino index file")
     p.add_argument("--chart", choices=["png", "svg", "none"], default="png",
-                   help="format of the chart `vicinity plot` draws from the run's JSON lines")
+                   help="format of the chart `vicino plot` draws from the run's JSON lines")
     args = p.parse_args(argv)
     for opt in ("rows", "queries", "data_dir"):
         setattr(args, opt, getattr(args, opt, None))
@@ -1058,12 +1058,12 @@ def parse_args(argv=None):
     if args.k < 1 or args.k > GT_K:
         p.error(f"--k must be 1 to {GT_K}")
     args.out = args.out.resolve()
-    args.vicinity = args.vicinity.resolve()
-    needs_bin = "vicinity" in args.libraries or args.gt_source == "vicinity"
-    if needs_bin and not (args.vicinity.is_file() and os.access(args.vicinity, os.X_OK)):
+    args.vicino = args.vicino.resolve()
+    needs_bin = "vicino" in args.libraries or args.gt_source == "vicino"
+    if needs_bin and not (args.vicino.is_file() and os.access(args.vicino, os.X_OK)):
         p.error(
-            f"no vicinity binary at {args.vicinity}: run `cargo build --release`, or pass "
-            f"--vicinity PATH / set VICINITY_BIN, or use --libraries hnswlib,faiss"
+            f"no vicino binary at {args.vicino}: run `cargo build --release`, or pass "
+            f"--vicino PATH / set VICINO_BIN, or use --libraries hnswlib,faiss"
         )
     return args
 
@@ -1083,7 +1083,7 @@ def main(argv=None) -> int:
         "loadavg": None,
     }
     meta["versions"] = {
-        lib: git_rev() if lib == "vicinity" else package_version(LIBRARIES[lib][1], modules[lib])
+        lib: git_rev() if lib == "vicino" else package_version(LIBRARIES[lib][1], modules[lib])
         for lib in args.libraries
     }
     try:
@@ -1094,11 +1094,11 @@ def main(argv=None) -> int:
                 "QPS and build times will be noisy (the report records the load)")
     except OSError:
         pass
-    if "vicinity" in args.libraries:
-        if args.vicinity.stat().st_mtime < max(
+    if "vicino" in args.libraries:
+        if args.vicino.stat().st_mtime < max(
             (p.stat().st_mtime for p in (REPO_ROOT / "src").rglob("*.rs")), default=0
         ):
-            log(f"WARNING: {args.vicinity} is older than some file in src/; "
+            log(f"WARNING: {args.vicino} is older than some file in src/; "
                 "run `cargo build --release` to measure the current code")
     args.out.mkdir(parents=True, exist_ok=True)
     for src in sources:

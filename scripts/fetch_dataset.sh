@@ -4,7 +4,7 @@
 #   bash scripts/fetch_dataset.sh [--data-dir DIR] NAME [NAME...]
 #   bash scripts/fetch_dataset.sh --list
 #
-# Data folder: --data-dir DIR, else $VICINITY_DATA, else datasets/ at the repository root.
+# Data folder: --data-dir DIR, else $VICINO_DATA, else datasets/ at the repository root.
 #
 # Each download goes to DIR/.partial/NAME.part (curl -C - / wget -c resume it on a rerun), is
 # verified (exact size where known, magic bytes, for tarballs the member list and every member's
@@ -14,9 +14,9 @@
 # verification stays in DIR/.partial/ for inspection.
 #
 # Environment:
-#   VICINITY_DATA       data folder when --data-dir is not given
-#   VICINITY_FETCH_CMD  download command used instead of curl/wget, invoked as
-#                       `$VICINITY_FETCH_CMD URL OUTFILE` (split on spaces). OUTFILE may already
+#   VICINO_DATA       data folder when --data-dir is not given
+#   VICINO_FETCH_CMD  download command used instead of curl/wget, invoked as
+#                       `$VICINO_FETCH_CMD URL OUTFILE` (split on spaces). OUTFILE may already
 #                       hold a partial download to resume. Its exit status is read as curl's
 #                       (6, 7, 28: host unreachable; 0: success). Meant for tests.
 #
@@ -224,9 +224,9 @@ curl_reason() {
 # curl's numbering.
 run_fetch() {
     local url="$1" out="$2" status=0
-    if [[ -n "${VICINITY_FETCH_CMD:-}" ]]; then
+    if [[ -n "${VICINO_FETCH_CMD:-}" ]]; then
         local -a cmd
-        read -r -a cmd <<<"$VICINITY_FETCH_CMD"
+        read -r -a cmd <<<"$VICINO_FETCH_CMD"
         "${cmd[@]}" "$url" "$out" || status=$?
     elif command -v curl >/dev/null 2>&1; then
         local progress=(-s)
@@ -242,7 +242,7 @@ run_fetch() {
             8) status=22 ;; # wget: server error response
         esac
     else
-        die "neither curl nor wget is installed: install one (or set VICINITY_FETCH_CMD)"
+        die "neither curl nor wget is installed: install one (or set VICINO_FETCH_CMD)"
     fi
     return "$status"
 }
@@ -373,7 +373,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-data_dir="${VICINITY_DATA:-$repo_root/datasets}"
+data_dir="${VICINO_DATA:-$repo_root/datasets}"
 names=()
 list=0
 while (($# > 0)); do

@@ -14,7 +14,7 @@
 # Needs root and a cgroup memory controller (v1 or v2); builds the release binary first.
 set -euo pipefail
 
-rows=600000 dim=128 limit_mib=160 dir="${VICINITY_BENCH_OUT:-}" queries=1000 ef=64 build_limited=0
+rows=600000 dim=128 limit_mib=160 dir="${VICINO_BENCH_OUT:-}" queries=1000 ef=64 build_limited=0
 serve=1 threads=2
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -33,7 +33,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir="${dir:-results/larger-than-memory}"
 mkdir -p "$dir"
 cargo build --release -q
-bin="${CARGO_TARGET_DIR:-target}/release/vicinity"
+bin="${CARGO_TARGET_DIR:-target}/release/vicino"
 
 base="$dir/base-$rows-$dim.fvecs" q="$dir/queries-$dim.fvecs" gt="$dir/gt-$rows-$dim.ivecs" idx="$dir/index-$rows-$dim.vcn"
 [ -f "$base" ] || "$bin" generate --rows "$rows" --dim "$dim" --clusters 100 --seed 5 --output "$base" \
@@ -47,10 +47,10 @@ echo "input file: $(stat -L -c %s "$base") bytes" >&2
 
 # A memory cgroup with the limit (v2 if mounted, else v1).
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-    cg=/sys/fs/cgroup/vicinity-ltm; mkdir -p "$cg"; echo $((limit_mib << 20)) > "$cg/memory.max"
+    cg=/sys/fs/cgroup/vicino-ltm; mkdir -p "$cg"; echo $((limit_mib << 20)) > "$cg/memory.max"
     echo 0 > "$cg/memory.swap.max" 2>/dev/null || true
 else
-    cg=/sys/fs/cgroup/memory/vicinity-ltm; mkdir -p "$cg"; echo $((limit_mib << 20)) > "$cg/memory.limit_in_bytes"
+    cg=/sys/fs/cgroup/memory/vicino-ltm; mkdir -p "$cg"; echo $((limit_mib << 20)) > "$cg/memory.limit_in_bytes"
 fi
 limited() { bash -c 'echo $$ > "$0"/cgroup.procs && exec "$@"' "$cg" "$@"; }
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }

@@ -4,9 +4,9 @@ files of 3,000 x 32 that the checks write with h5py), end to end.
 
     python3 tests/scripts/test_compare.py
 
-CI does not need numpy, hnswlib, faiss or h5py: a check whose packages (or the vicinity binary)
-are missing is skipped and says why. The binary is $VICINITY_BIN, else target/release/vicinity, else
-target/debug/vicinity (what `cargo test` builds). Prints one line per check and ends with
+CI does not need numpy, hnswlib, faiss or h5py: a check whose packages (or the vicino binary)
+are missing is skipped and says why. The binary is $VICINO_BIN, else target/release/vicino, else
+target/debug/vicino (what `cargo test` builds). Prints one line per check and ends with
 "N passed, M failed, K skipped"; exits non-zero if any failed.
 """
 
@@ -33,8 +33,8 @@ def has(module: str) -> bool:
 
 
 def binary() -> Path | None:
-    candidates = [os.environ.get("VICINITY_BIN"), ROOT / "target/release/vicinity",
-                  ROOT / "target/debug/vicinity"]
+    candidates = [os.environ.get("VICINO_BIN"), ROOT / "target/release/vicino",
+                  ROOT / "target/debug/vicino"]
     for c in candidates:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             return Path(c)
@@ -42,9 +42,9 @@ def binary() -> Path | None:
 
 
 def check(name: str, needs: list, body) -> None:
-    missing = [n for n in needs if n != "vicinity" and not has(n)]
-    if "vicinity" in needs and binary() is None:
-        missing.append("the vicinity binary")
+    missing = [n for n in needs if n != "vicino" and not has(n)]
+    if "vicino" in needs and binary() is None:
+        missing.append("the vicino binary")
     if missing:
         counts["skipped"] += 1
         print(f"skip {name} (no {', '.join(missing)})")
@@ -89,7 +89,7 @@ def one_run_writes_bench_lines_and_a_chart(libraries: list):
         with tempfile.TemporaryDirectory() as out:
             p = run(["--dataset", "synth-l2-128", "--rows", 1000, "--queries", 30, "--runs", 1,
                      "--ef", "10,40", "--threads-build", 1, "--libraries",
-                     ",".join(libraries), "--out", out, "--vicinity", binary()])
+                     ",".join(libraries), "--out", out, "--vicino", binary()])
             assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
             files = sorted(Path(out).glob("synth-l2-128-*.jsonl"))
             assert len(files) == 1, f"one JSON lines file per run: {files}"
@@ -139,10 +139,10 @@ def hdf5_file_runs_end_to_end(distance: str, metric: str):
             stem = f"tiny-32-{distance}"
             write_ann_file(Path(tmp) / f"{stem}.hdf5", distance)
             out = Path(tmp) / "out"
-            libraries = ["hnswlib", "faiss", "vicinity"]
+            libraries = ["hnswlib", "faiss", "vicino"]
             p = run(["--dataset", Path(tmp) / f"{stem}.hdf5", "--runs", 1, "--ef", "10,64",
                      "--threads-build", 1, "--libraries", ",".join(libraries), "--out", out,
-                     "--vicinity", binary()])
+                     "--vicino", binary()])
             assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
             files = sorted(out.glob(f"{stem}-*.jsonl"))
             assert len(files) == 1, f"one JSON lines file named for the file's stem: {files}"
@@ -218,13 +218,13 @@ def main() -> int:
     check("a missing library names its pip line", ["numpy"], missing_library_names_the_pip_line)
     check("an unknown library is refused", ["numpy"], unknown_library_is_refused)
     for peer in ("hnswlib", "faiss"):
-        check(f"one run of {peer} and vicinity: bench-schema lines and a PNG chart",
-              ["numpy", peer, "vicinity"],
-              one_run_writes_bench_lines_and_a_chart([peer, "vicinity"]))
+        check(f"one run of {peer} and vicino: bench-schema lines and a PNG chart",
+              ["numpy", peer, "vicino"],
+              one_run_writes_bench_lines_and_a_chart([peer, "vicino"]))
     for distance, metric in (("euclidean", "l2"), ("angular", "cosine")):
         check(f"an ANN-benchmarks {distance} .hdf5 file, all three libraries: stem, metric, "
               "the file's ground truth, recall, chart",
-              ["numpy", "h5py", "hnswlib", "faiss", "vicinity"],
+              ["numpy", "h5py", "hnswlib", "faiss", "vicino"],
               hdf5_file_runs_end_to_end(distance, metric))
     check("--rows cuts a file's train and the ground truth is recomputed",
           ["numpy", "h5py", "hnswlib"], cutting_train_recomputes_the_ground_truth)

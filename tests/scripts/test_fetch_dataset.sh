@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline tests of scripts/fetch_dataset.sh. No network: every download goes through a fake
-# command (VICINITY_FETCH_CMD) that simulates success, corruption, an HTTP error, being offline
+# command (VICINO_FETCH_CMD) that simulates success, corruption, an HTTP error, being offline
 # and resuming, and logs what it saw.
 #
 #   bash tests/scripts/test_fetch_dataset.sh
@@ -12,7 +12,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 script="$(cd "$here/../.." && pwd)/scripts/fetch_dataset.sh"
 bash_bin="$(command -v bash)"
-unset VICINITY_DATA VICINITY_FETCH_CMD
+unset VICINO_DATA VICINO_FETCH_CMD
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -86,7 +86,7 @@ fetch() {
     local mode="$1"
     shift
     : >"$fake_log"
-    run env FAKE_MODE="$mode" FAKE_LOG="$fake_log" VICINITY_FETCH_CMD="$fake" \
+    run env FAKE_MODE="$mode" FAKE_LOG="$fake_log" VICINO_FETCH_CMD="$fake" \
         "$bash_bin" "$script" "$@"
 }
 
@@ -280,13 +280,13 @@ check "texmex not gzip: fails verification" contains "$err" "failed verification
 # --- where the data goes ----------------------------------------------------------------------
 
 d="$(fresh)"
-VICINITY_DATA="$d" fetch hdf5 glove-25-angular
-check "VICINITY_DATA picks the folder" test -f "$d/glove-25-angular.hdf5"
+VICINO_DATA="$d" fetch hdf5 glove-25-angular
+check "VICINO_DATA picks the folder" test -f "$d/glove-25-angular.hdf5"
 
 d="$(fresh)"
 d2="$(fresh)"
-VICINITY_DATA="$d2" fetch hdf5 --data-dir="$d" glove-25-angular
-check "--data-dir=DIR wins over VICINITY_DATA" \
+VICINO_DATA="$d2" fetch hdf5 --data-dir="$d" glove-25-angular
+check "--data-dir=DIR wins over VICINO_DATA" \
     bash -c '[[ -f $1/glove-25-angular.hdf5 ]] && [[ -z $(ls -A "$2") ]]' _ "$d" "$d2"
 
 d="$(fresh)/not/yet/there"
@@ -298,7 +298,7 @@ fake_repo="$work/repo"
 mkdir -p "$fake_repo/scripts"
 cp "$script" "$fake_repo/scripts/fetch_dataset.sh"
 rc=0
-(cd "$work" && env FAKE_MODE=hdf5 FAKE_LOG="$fake_log" VICINITY_FETCH_CMD="$fake" \
+(cd "$work" && env FAKE_MODE=hdf5 FAKE_LOG="$fake_log" VICINO_FETCH_CMD="$fake" \
     "$bash_bin" repo/scripts/fetch_dataset.sh glove-25-angular >/dev/null 2>&1) || rc=$?
 check "default folder: datasets/ at the repo root, found relative to the script" \
     bash -c '[[ $1 == 0 && -f $2/datasets/glove-25-angular.hdf5 ]]' _ "$rc" "$fake_repo"

@@ -1,0 +1,19 @@
+//! # vicino-bench
+//!
+//! Everything a benchmark of [`vicino`] needs besides the engine, written once and used by the
+//! `vicino` command line, the criterion benches, the tests and the examples:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`io`] | dataset files: `.fvecs` / `.bvecs` / `.ivecs`, `.npy`, ANN-benchmarks `.hdf5` |
+//! | [`synth`] | seeded synthetic data (clustered Gaussians) |
+//! | [`truth`] | exact ground truth and recall@k |
+//! | [`plot`] | the QPS / recall chart (SVG, PNG) |
+
+mod error;
+pub mod io;
+pub mod plot;
+pub mod synth;
+pub mod truth;
+
+pub use error::{Error, Result};

@@ -1,0 +1,177 @@
+//! The memory under an arena segment: the [`Backing`] contract, the heap backing
+//! ([`AlignedBuf`], zeroed and 64-byte aligned) and [`Segment`], which caches a backing's start
+//! so that a row lookup never dispatches on what backs it.
+
+use std::alloc::{self, Layout};
+use std::ptr::NonNull;
+
+use crate::error::{Error, Result};
+
+/// Alignment of every segment: one cache line, and the widest SIMD load (AVX-512).
+pub(crate) const SEGMENT_ALIGN: usize = 64;
+
+/// Element types whose all-zero bit pattern is a valid value, so a zeroed allocation is
+/// a valid, initialised `[T]`.
+///
+/// # Safety
+/// Implement only for types for which all-zero bytes are a valid value.
+pub(crate) unsafe trait ZeroInit: Sized + Send + Sync + 'static {}
+// SAFETY: 0.0f32, 0u8, 0u32, 0u64 and the atomics wrapping them are all-zero bit patterns.
+unsafe impl ZeroInit for f32 {}
+// SAFETY: as above.
+unsafe impl ZeroInit for u8 {}
+// SAFETY: as above.
+unsafe impl ZeroInit for std::sync::atomic::AtomicU32 {}
+// SAFETY: as above.
+unsafe impl ZeroInit for std::sync::atomic::AtomicU64 {}
+
+/// `len` zero-initialised values of `T`, aligned to [`SEGMENT_ALIGN`].
+///
+/// Large allocations come from fresh zero pages, so memory is committed by the OS only as rows
+/// are written: reserving capacity is cheap.
+pub(crate) struct AlignedBuf<T: ZeroInit> {
+    ptr: NonNull<T>,
+    len: usize,
+}
+
+// SAFETY: AlignedBuf owns its allocation like a Box<[T]>; sending or sharing it is as safe as
+// sending or sharing the `T`s it holds.
+unsafe impl<T: ZeroInit + Send> Send for AlignedBuf<T> {}
+// SAFETY: as above; shared access only hands out `&T` / raw pointers whose use is the caller's
+// responsibility (see `RowStore`).
+unsafe impl<T: ZeroInit + Sync> Sync for AlignedBuf<T> {}
+
+impl<T: ZeroInit> AlignedBuf<T> {
+    pub(crate) fn zeroed(len: usize) -> Result<Self> {
+        let too_big = || Error::OutOfMemory {
+            what: "arena",
+            reason: format!("{len} elements exceed the address space"),
+        };
+        let bytes = len
+            .checked_mul(std::mem::size_of::<T>())
+            .ok_or_else(too_big)?;
+        let align = SEGMENT_ALIGN.max(std::mem::align_of::<T>());
+        if bytes == 0 {
+            return Ok(Self {
+                ptr: NonNull::dangling(),
+                len: 0,
+            });
+        }
+        let layout = Layout::from_size_align(bytes, align).map_err(|_| too_big())?;
+        // SAFETY: `layout` has a non-zero size (checked above).
+        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        let ptr = NonNull::new(raw.cast::<T>()).ok_or_else(too_big)?;
+        Ok(Self { ptr, len })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    fn layout(&self) -> Layout {
+        let align = SEGMENT_ALIGN.max(std::mem::align_of::<T>());
+        // Cannot fail: the same layout was built in `zeroed`.
+        Layout::from_size_align(self.len * std::mem::size_of::<T>(), align)
+            .unwrap_or_else(|_| unreachable!("layout was valid at allocation"))
+    }
+}
+
+impl<T: ZeroInit> Drop for AlignedBuf<T> {
+    fn drop(&mut self) {
+        if self.len > 0 && std::mem::size_of::<T>() > 0 {
+            // SAFETY: allocated in `zeroed` with this same layout, and freed only here.
+            unsafe { alloc::dealloc(self.ptr.as_ptr().cast(), self.layout()) }
+        }
+    }
+}
+
+/// Memory holding a run of rows: a heap allocation, or a file mapping in the storage layer.
+///
+/// # Safety
+/// `as_ptr()` must be aligned to [`SEGMENT_ALIGN`], point to `len()` initialised `T`s, stay at
+/// the same address and valid for as long as the value lives, and allow writes (the stores write
+/// only rows that nobody else reads at the time).
+pub(crate) unsafe trait Backing<T>: Send + Sync {
+    fn as_ptr(&self) -> *mut T;
+    fn len(&self) -> usize;
+}
+
+// SAFETY: AlignedBuf owns `len` zero-initialised (so valid) `T`s, 64-byte aligned, freed only on
+// drop, and hands out a mutable pointer.
+unsafe impl<T: ZeroInit + Send + Sync> Backing<T> for AlignedBuf<T> {
+    fn as_ptr(&self) -> *mut T {
+        AlignedBuf::as_ptr(self)
+    }
+
+    fn len(&self) -> usize {
+        AlignedBuf::len(self)
+    }
+}
+
+/// One segment of a row store: its backing, kept alive, and the backing's start pointer.
+pub(crate) struct Segment<T> {
+    ptr: *mut T,
+    len: usize,
+    _backing: Box<dyn Backing<T>>,
+}
+
+// SAFETY: a Segment is its backing (Send + Sync by the trait bound) plus a pointer into it; it
+// is as shareable as the `T`s it holds.
+unsafe impl<T: Send + Sync> Send for Segment<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Segment<T> {}
+
+impl<T> Segment<T> {
+    pub(crate) fn new(backing: Box<dyn Backing<T>>) -> Result<Self> {
+        let ptr = backing.as_ptr();
+        if backing.len() > 0 && !(ptr as usize).is_multiple_of(SEGMENT_ALIGN) {
+            return Err(Error::InvalidParameter {
+                name: "segment",
+                reason: format!("backing memory is not {SEGMENT_ALIGN}-byte aligned"),
+            });
+        }
+        Ok(Self {
+            ptr,
+            len: backing.len(),
+            _backing: backing,
+        })
+    }
+
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_and_aligned() {
+        let buf = AlignedBuf::<f32>::zeroed(1000).unwrap();
+        assert_eq!(buf.as_ptr() as usize % SEGMENT_ALIGN, 0);
+        // SAFETY: the buffer holds 1000 initialised f32 and nobody else touches it.
+        let s = unsafe { std::slice::from_raw_parts(buf.as_ptr(), buf.len()) };
+        assert!(s.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn absurd_size_is_an_error() {
+        assert!(AlignedBuf::<f32>::zeroed(usize::MAX / 2).is_err());
+    }
+
+    #[test]
+    fn empty_is_fine() {
+        let buf = AlignedBuf::<f32>::zeroed(0).unwrap();
+        assert_eq!(buf.len(), 0);
+    }
+}

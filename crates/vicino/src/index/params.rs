@@ -1,0 +1,134 @@
+//! Index parameters, with the paper's defaults, validated before an index is made.
+
+use crate::error::{Error, Result};
+use crate::metric::Metric;
+
+/// How an index is built. Start from [`IndexParams::new`] and change what you need:
+///
+/// ```
+/// use vicino::{IndexParams, Metric};
+/// let params = IndexParams::new(Metric::Cosine).m(32).ef_construction(400).seed(1);
+/// assert_eq!(params.m0(), 64);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndexParams {
+    metric: Metric,
+    m: usize,
+    ef_construction: usize,
+    seed: u64,
+}
+
+impl IndexParams {
+    /// Default links per node on the upper layers (layer 0 gets twice as many).
+    pub const DEFAULT_M: usize = 16;
+    /// Default beam width while building.
+    pub const DEFAULT_EF_CONSTRUCTION: usize = 200;
+    /// Default seed of the level draw.
+    pub const DEFAULT_SEED: u64 = 0x5EED;
+
+    /// Paper defaults: M = 16, M0 = 2M, ef_construction = 200, mL = 1/ln M.
+    pub fn new(metric: Metric) -> Self {
+        Self {
+            metric,
+            m: Self::DEFAULT_M,
+            ef_construction: Self::DEFAULT_EF_CONSTRUCTION,
+            seed: Self::DEFAULT_SEED,
+        }
+    }
+
+    /// Links per node on layers above 0 (at least 2).
+    pub fn m(mut self, m: usize) -> Self {
+        self.m = m;
+        self
+    }
+
+    /// Beam width of the searches that place each new node (at least 1).
+    pub fn ef_construction(mut self, ef: usize) -> Self {
+        self.ef_construction = ef;
+        self
+    }
+
+    /// Seed of the level draw; the same seed and data give the same levels.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    pub fn get_m(&self) -> usize {
+        self.m
+    }
+
+    /// Links per node on layer 0: 2M.
+    pub fn m0(&self) -> usize {
+        2 * self.m
+    }
+
+    pub fn get_ef_construction(&self) -> usize {
+        self.ef_construction
+    }
+
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The level multiplier mL = 1 / ln M.
+    pub fn level_multiplier(&self) -> f64 {
+        1.0 / (self.m as f64).ln()
+    }
+
+    /// Checks every value; [`crate::Index`] constructors call this.
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=1024).contains(&self.m) {
+            return Err(Error::InvalidParameter {
+                name: "m",
+                reason: format!("must be between 2 and 1024, got {}", self.m),
+            });
+        }
+        if self.ef_construction == 0 {
+            return Err(Error::InvalidParameter {
+                name: "ef_construction",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let p = IndexParams::new(Metric::L2);
+        assert_eq!((p.get_m(), p.m0(), p.get_ef_construction()), (16, 32, 200));
+        assert!((p.level_multiplier() - 1.0 / 16f64.ln()).abs() < 1e-12);
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for m in [0, 1, 5000] {
+            let err = IndexParams::new(Metric::L2).m(m).validate().unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidParameter { name: "m", .. }),
+                "{err}"
+            );
+        }
+        let err = IndexParams::new(Metric::L2)
+            .ef_construction(0)
+            .validate()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::InvalidParameter {
+                name: "ef_construction",
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,123 @@
+//! Writing an index file: sections streamed with their checksums, then the header, atomically.
+
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::atomic::write_atomic;
+use super::format::{Header, Section, HEADER_LEN, SECTIONS, VERSION};
+use crate::error::{Error, Result};
+use crate::Index;
+
+/// A writer that keeps the CRC-32C and length of what passes through it.
+struct Checked<'a, W: Write> {
+    inner: &'a mut W,
+    crc: u32,
+    written: u64,
+}
+
+impl<W: Write> Checked<'_, W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.crc = crc32c::crc32c_append(self.crc, bytes);
+        self.written += bytes.len() as u64;
+        self.inner.write_all(bytes)
+    }
+}
+
+pub(crate) fn save(index: &Index, path: &Path) -> Result<()> {
+    if cfg!(target_endian = "big") {
+        return Err(Error::Unsupported(
+            "index files are little-endian; big-endian hosts cannot save them",
+        ));
+    }
+    let nodes = index
+        .quiescent_len()
+        .ok_or(Error::Busy { operation: "save" })?;
+    let (space, graph) = index.parts();
+    let params = index.params();
+    let config = graph.config();
+    let levels: Vec<u8> = (0..nodes as u32)
+        .map(|id| graph.level_of(id) as u8)
+        .collect();
+    let upper_rows: usize = levels.iter().map(|&l| l as usize).sum();
+    let mut header = Header {
+        version: VERSION,
+        metric: index.metric(),
+        dim: index.dim(),
+        stride: space.vectors.stride(),
+        m: config.m,
+        m0: config.m0,
+        ef_construction: params.get_ef_construction(),
+        seed: params.get_seed(),
+        nodes,
+        entry: graph.entry(),
+        sections: Default::default(),
+    };
+    header.layout(upper_rows);
+
+    write_atomic(path, |w| {
+        w.write_all(&[0u8; HEADER_LEN])?;
+        let mut ids = Vec::with_capacity(config.m0 + 1);
+        for (i, section) in SECTIONS.iter().enumerate() {
+            let entry = header.sections[i];
+            let pos = w.stream_position()?;
+            w.write_all(&vec![0u8; (entry.offset - pos) as usize])?;
+            let mut out = Checked {
+                inner: w,
+                crc: 0,
+                written: 0,
+            };
+            match section {
+                Section::Vectors => {
+                    for id in 0..nodes as u32 {
+                        out.put(bytemuck::cast_slice(space.vectors.get(id)))?;
+                    }
+                }
+                Section::Layer0 => {
+                    for id in 0..nodes as u32 {
+                        put_links(&mut out, graph.links(id, 0).iter(), config.m0, &mut ids)?;
+                    }
+                }
+                Section::Levels => out.put(&levels)?,
+                Section::Upper => {
+                    for (id, &level) in levels.iter().enumerate() {
+                        for layer in 1..=level as usize {
+                            put_links(
+                                &mut out,
+                                graph.links(id as u32, layer).iter(),
+                                config.m,
+                                &mut ids,
+                            )?;
+                        }
+                    }
+                }
+                Section::Keys => {
+                    for id in 0..nodes as u32 {
+                        out.put(&index.key_of(id).to_le_bytes())?;
+                    }
+                }
+            }
+            debug_assert_eq!(out.written, entry.len);
+            header.sections[i].crc = out.crc;
+        }
+        let end = w.stream_position()?;
+        w.write_all(&vec![0u8; (header.file_len() - end) as usize])?;
+        w.seek(SeekFrom::Start(0))?;
+        w.write_all(&header.encode())?;
+        Ok(())
+    })
+}
+
+/// One link row: `[count, ids..., zeros up to cap]`.
+fn put_links<W: Write>(
+    out: &mut Checked<'_, W>,
+    links: impl Iterator<Item = u32>,
+    cap: usize,
+    ids: &mut Vec<u32>,
+) -> std::io::Result<()> {
+    ids.clear();
+    ids.push(0);
+    ids.extend(links.take(cap));
+    ids[0] = (ids.len() - 1) as u32;
+    ids.resize(cap + 1, 0);
+    out.put(bytemuck::cast_slice(ids))
+}

@@ -1,0 +1,8 @@
+//! The engine's integration tests: one binary, a module per area.
+
+mod api;
+mod concurrency;
+mod data;
+mod golden;
+mod persist;
+mod recall;

@@ -1,0 +1,303 @@
+//! Index files: the same answers from RAM, a loaded file and a mapped file; damaged, foreign
+//! and newer files refused with typed errors; atomic saves.
+
+use std::path::Path;
+
+use crate::data::{clustered, recall_at, SEED};
+use vicino::{Error, Index, IndexParams, Metric};
+
+/// The three ways to hold an index that must answer alike.
+fn three_ways(index: Index, path: &Path) -> [(&'static str, Index); 3] {
+    index.save(path).unwrap();
+    [
+        ("ram", index),
+        ("loaded", Index::load(path).unwrap()),
+        ("mapped", Index::open(path).unwrap()),
+    ]
+}
+
+#[test]
+fn ram_loaded_and_mapped_answer_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, dim) = (3_000, 20);
+    let data = clustered(rows + 100, dim, 12, SEED + 9);
+    let (base, queries) = data.split_at(rows * dim);
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let path = dir.path().join(format!("{metric}.vcn"));
+        let index = Index::build(IndexParams::new(metric).m(8), dim, base).unwrap();
+        let ways = three_ways(index, &path);
+        let answers: Vec<_> = ways
+            .iter()
+            .map(|(_, i)| i.search_batch(queries, 10, 50).unwrap())
+            .collect();
+        for (w, a) in ways.iter().zip(&answers).skip(1) {
+            assert_eq!(w.1.len(), rows);
+            assert_eq!(w.1.params(), ways[0].1.params());
+            assert_eq!(a, &answers[0], "{metric}: {} answers differently", w.0);
+        }
+        for (name, index) in &ways {
+            let r = recall_at(index, base, queries, 10, 100);
+            assert!(r >= 0.95, "{metric} {name}: recall {r}");
+        }
+        let info = Index::verify(&path).unwrap();
+        assert_eq!((info.nodes, info.dim, info.metric), (rows, dim, metric));
+    }
+}
+
+#[test]
+fn round_trip_after_adds_keeps_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.vcn"), dir.path().join("b.vcn"));
+    let (rows, dim) = (4_000, 16);
+    let data = clustered(rows + 100, dim, 10, SEED + 10);
+    let (base, queries) = data.split_at(rows * dim);
+    let half = rows / 2;
+    Index::build(IndexParams::new(Metric::L2), dim, &base[..half * dim])
+        .unwrap()
+        .save(&a)
+        .unwrap();
+
+    let opened = Index::open(&a).unwrap();
+    let keys: Vec<u64> = (half as u64..rows as u64).collect();
+    opened.add_batch(&keys, &base[half * dim..]).unwrap();
+    opened.repair();
+    opened.save(&b).unwrap();
+    // Adds to a mapped index never reach its file.
+    assert_eq!(Index::verify(&a).unwrap().nodes, half);
+
+    let reopened = Index::open(&b).unwrap();
+    assert_eq!(reopened.len(), rows);
+    for key in [0usize, half - 1, half, rows - 1] {
+        let hit = reopened
+            .search(&base[key * dim..(key + 1) * dim], 1, 64)
+            .unwrap();
+        assert_eq!(hit[0].key, key as u64);
+    }
+    let r = recall_at(&reopened, base, queries, 10, 100);
+    assert!(r >= 0.95, "recall after open/add/save/open {r}");
+}
+
+#[test]
+fn every_truncation_and_flipped_byte_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("good.vcn");
+    let dim = 8;
+    let base = clustered(700, dim, 4, SEED);
+    Index::build(IndexParams::new(Metric::Cosine).m(4), dim, &base)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let bad = dir.path().join("bad.vcn");
+
+    let step = (good.len() / 211).max(1);
+    for cut in (0..good.len()).step_by(step).chain([good.len() - 1]) {
+        std::fs::write(&bad, &good[..cut]).unwrap();
+        for (how, result) in [
+            ("load", Index::load(&bad).map(|_| ())),
+            ("open", Index::open(&bad).map(|_| ())),
+        ] {
+            assert!(
+                matches!(result, Err(Error::Corrupt { .. })),
+                "{how} of a file cut at {cut}"
+            );
+        }
+    }
+    for pos in (0..good.len()).step_by(step / 2 + 1) {
+        let mut flipped = good.clone();
+        flipped[pos] ^= 0x5a;
+        std::fs::write(&bad, &flipped).unwrap();
+        assert!(
+            matches!(Index::load(&bad), Err(Error::Corrupt { .. })),
+            "load, byte {pos} flipped"
+        );
+        assert!(
+            matches!(Index::verify(&bad), Err(Error::Corrupt { .. })),
+            "verify, byte {pos} flipped"
+        );
+        // Opening skips the vectors' checksum, but nothing else.
+        if Index::open(&bad).is_ok() {
+            assert!(Index::verify(&bad).is_err());
+        }
+    }
+}
+
+#[test]
+fn foreign_newer_and_missing_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.vcn");
+    Index::build(
+        IndexParams::new(Metric::L2),
+        4,
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0],
+    )
+    .unwrap()
+    .save(&path)
+    .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let bad = dir.path().join("bad.vcn");
+
+    // An fvecs file given as an index.
+    let mut fvecs = 4i32.to_le_bytes().to_vec();
+    fvecs.extend([1f32, 2.0, 3.0, 4.0].iter().flat_map(|x| x.to_le_bytes()));
+    std::fs::write(&bad, &fvecs).unwrap();
+    let err = Index::open(&bad).unwrap_err().to_string();
+    assert!(err.contains("not a vicino index"), "{err}");
+
+    let mut newer = good.clone();
+    newer[8..12].copy_from_slice(&99u32.to_le_bytes());
+    std::fs::write(&bad, &newer).unwrap();
+    let err = Index::load(&bad).unwrap_err().to_string();
+    assert!(err.contains("newer"), "{err}");
+
+    let mut swapped = good.clone();
+    swapped[12..16].copy_from_slice(&0x0102_0304u32.to_be_bytes());
+    std::fs::write(&bad, &swapped).unwrap();
+    let err = Index::open(&bad).unwrap_err().to_string();
+    assert!(err.contains("byte order"), "{err}");
+
+    std::fs::write(&bad, b"").unwrap();
+    assert!(matches!(Index::open(&bad), Err(Error::Corrupt { .. })));
+    assert!(matches!(
+        Index::load(dir.path().join("missing")),
+        Err(Error::Io { .. })
+    ));
+    assert!(matches!(
+        Index::open(dir.path().join("missing")),
+        Err(Error::Io { .. })
+    ));
+}
+
+#[test]
+fn empty_index_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.vcn");
+    Index::new(IndexParams::new(Metric::Cosine), 5)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    for index in [Index::load(&path).unwrap(), Index::open(&path).unwrap()] {
+        assert!(index.is_empty());
+        assert!(index.search(&[1.0; 5], 3, 10).unwrap().is_empty());
+        index.add(7, &[1.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+        assert_eq!(index.search(&[1.0; 5], 3, 10).unwrap()[0].key, 7);
+    }
+}
+
+#[test]
+fn failed_save_leaves_no_file_and_keeps_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::build(IndexParams::new(Metric::L2), 4, &[1.0, 2.0, 3.0, 4.0]).unwrap();
+    let target = dir.path().join("no-such-dir").join("x.vcn");
+    assert!(matches!(index.save(&target), Err(Error::Io { .. })));
+    assert!(!target.exists());
+    // Saving over an existing index replaces it whole.
+    let path = dir.path().join("x.vcn");
+    index.save(&path).unwrap();
+    let bigger = Index::build(IndexParams::new(Metric::L2), 4, &[1.0; 40]).unwrap();
+    bigger.save(&path).unwrap();
+    assert_eq!(Index::load(&path).unwrap().len(), 10);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "temp files left: {leftovers:?}");
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// A small valid index file to mutate.
+    fn seed_file() -> &'static Vec<u8> {
+        static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+        FILE.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("seed.vcn");
+            let base = clustered(120, 5, 3, SEED);
+            Index::build(IndexParams::new(Metric::L2).m(3), 5, &base)
+                .unwrap()
+                .save(&path)
+                .unwrap();
+            std::fs::read(&path).unwrap()
+        })
+    }
+
+    proptest! {
+        // `PROPTEST_CASES=20000 cargo test --test it fuzz` for a longer run.
+        #[test]
+        fn mutated_files_never_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = seed_file().clone();
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("m.vcn");
+            std::fs::write(&path, &bytes).unwrap();
+            for index in [Index::load(&path), Index::open(&path)].into_iter().flatten() {
+                // Whatever opened must search without panicking.
+                let _ = index.search(&[0.5; 5], 3, 16);
+            }
+            let _ = Index::verify(&path);
+        }
+    }
+}
+
+/// Rewrites `bytes` so every checksum matches again (as a careless or hostile writer would).
+fn reseal(bytes: &mut [u8]) {
+    for i in 0..5 {
+        let at = 80 + i * 32;
+        let offset = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize;
+        let len = u64::from_le_bytes(bytes[at + 16..at + 24].try_into().unwrap()) as usize;
+        let crc = crc32c::crc32c(&bytes[offset..offset + len]);
+        bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
+    }
+    let crc = crc32c::crc32c(&bytes[..240]);
+    bytes[240..244].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn bad_links_with_valid_checksums_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.vcn");
+    let dim = 4;
+    let base = clustered(300, dim, 3, SEED);
+    Index::build(IndexParams::new(Metric::L2).m(4), dim, &base)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    // Layer 0 starts at the section table's second entry; row 0 is [count, ids...].
+    let layer0 = u64::from_le_bytes(good[80 + 32 + 8..80 + 32 + 16].try_into().unwrap()) as usize;
+    let cases: [(&str, usize, u32); 3] = [
+        ("out of range", layer0 + 4, 300),
+        ("self link", layer0 + 4, 0),
+        ("count above the cap", layer0, 9),
+    ];
+    for (what, at, value) in cases {
+        let mut bytes = good.clone();
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        reseal(&mut bytes);
+        let bad = dir.path().join("bad.vcn");
+        std::fs::write(&bad, &bytes).unwrap();
+        assert!(
+            Index::verify(&bad).is_ok(),
+            "{what}: checksums should match after resealing"
+        );
+        for result in [Index::open(&bad).map(|_| ()), Index::load(&bad).map(|_| ())] {
+            let err = result.unwrap_err().to_string();
+            assert!(
+                err.contains("node 0") || err.contains("links"),
+                "{what}: {err}"
+            );
+        }
+    }
+}
