@@ -4,8 +4,10 @@ files of 3,000 x 32 that the checks write with h5py), end to end.
 
     python3 tests/scripts/test_compare.py
 
-CI does not need numpy, hnswlib, faiss or h5py: a check whose packages (or the vicino binary)
-are missing is skipped and says why. The binary is $VICINO_BIN, else target/release/vicino, else
+A check whose packages (numpy, hnswlib, faiss, h5py) or vicino binary are missing is skipped and
+says why, unless VICINO_REQUIRE_ALL=1 (set by scripts/test.sh, which installs them into a virtual
+environment first, and so by CI): then a missing package fails the check, so a run that tested
+nothing cannot pass. The binary is $VICINO_BIN, else target/release/vicino, else
 target/debug/vicino (what `cargo test` builds). Prints one line per check and ends with
 "N passed, M failed, K skipped"; exits non-zero if any failed.
 """
@@ -45,6 +47,10 @@ def check(name: str, needs: list, body) -> None:
     missing = [n for n in needs if n != "vicino" and not has(n)]
     if "vicino" in needs and binary() is None:
         missing.append("the vicino binary")
+    if missing and os.environ.get("VICINO_REQUIRE_ALL") == "1":
+        counts["failed"] += 1
+        print(f"FAIL {name}: VICINO_REQUIRE_ALL=1 and no {', '.join(missing)}")
+        return
     if missing:
         counts["skipped"] += 1
         print(f"skip {name} (no {', '.join(missing)})")

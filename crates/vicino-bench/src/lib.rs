@@ -8,11 +8,13 @@
 //! | [`io`] | dataset files: `.fvecs` / `.bvecs` / `.ivecs`, `.npy`, ANN-benchmarks `.hdf5` |
 //! | [`synth`] | seeded synthetic data (clustered Gaussians) |
 //! | [`truth`] | exact ground truth and recall@k |
+//! | [`report`] | results as JSON lines, the sweep's record |
 //! | [`plot`] | the QPS / recall chart (SVG, PNG) |
 
 mod error;
 pub mod io;
 pub mod plot;
+pub mod report;
 pub mod synth;
 pub mod truth;
 

@@ -21,10 +21,10 @@ use anyhow::{bail, Context, Result};
 use vicino::{FlatIndex, Index, IndexParams, Metric};
 
 use super::dataset::{self, BenchData};
-use super::report::JsonLine;
 use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
 use super::BenchArgs;
 use vicino_bench::plot::{plot_qps_recall, PlotPoint};
+use vicino_bench::report::{json_line, BenchRecord};
 use vicino_bench::truth::{gt_rows, recall};
 
 /// Recall levels of the per-M headline.
@@ -129,25 +129,23 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 recall: recall(&found, &truth, k),
                 qps: queries.rows as f64 / seconds,
             };
-            lines.push(
-                JsonLine::new()
-                    .field("library", "vicino")
-                    .field("dataset", dataset.as_str())
-                    .field("metric", metric.name())
-                    .field("m", m)
-                    .field("ef_construction", args.ef_construction)
-                    .field("ef", ef)
-                    .field("k", k)
-                    .field("recall", point.recall)
-                    .field("qps", point.qps)
-                    .field("build_s", build_s)
-                    .field("index_bytes", index_bytes)
-                    .field("bytes_per_vector", index_bytes as f64 / rows as f64)
-                    .field("rows", rows)
-                    .field("dim", dim)
-                    .field("queries", queries.rows)
-                    .render(),
-            );
+            lines.push(json_line(&BenchRecord {
+                library: "vicino".into(),
+                dataset: dataset.clone(),
+                metric: metric.name().into(),
+                m,
+                ef_construction: args.ef_construction,
+                ef,
+                k,
+                recall: point.recall,
+                qps: point.qps,
+                build_s,
+                index_bytes: index_bytes as u64,
+                bytes_per_vector: index_bytes as f64 / rows as f64,
+                rows,
+                dim,
+                queries: queries.rows,
+            }));
             points.push(point);
         }
     }

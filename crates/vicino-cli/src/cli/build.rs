@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
+use serde::Serialize;
 use vicino::{Index, IndexParams};
 use vicino_bench::io::VectorFile;
 
-use super::report::{delta, progress, rss_anon_bytes, rss_bytes, JsonLine};
+use super::report::{delta, print_json, progress, rss_anon_bytes, rss_bytes};
 use super::setup::{check_file_values, check_writable, metric, thread_pool};
 use super::BuildArgs;
 
@@ -65,20 +66,20 @@ pub fn run(args: BuildArgs) -> Result<()> {
     index.save(&args.output)?;
 
     let memory = index.memory_bytes();
-    JsonLine::new()
-        .field("rows", rows)
-        .field("dim", dim)
-        .field("metric", metric.name())
-        .field("m", params.get_m())
-        .field("ef_construction", params.get_ef_construction())
-        .field("threads", pool.current_num_threads())
-        .field("build_seconds", build_seconds)
-        .field("memory_bytes", memory)
-        .field("bytes_per_vector", memory as f64 / rows as f64)
-        .field("rss_delta_bytes", delta(rss_before, rss_after))
-        .field("rss_anon_bytes", rss_anon_bytes())
-        .field("on_disk", args.on_disk)
-        .print()
+    print_json(&BuildReport {
+        rows,
+        dim,
+        metric: metric.name(),
+        m: params.get_m(),
+        ef_construction: params.get_ef_construction(),
+        threads: pool.current_num_threads(),
+        build_seconds,
+        memory_bytes: memory,
+        bytes_per_vector: memory as f64 / rows as f64,
+        rss_delta_bytes: delta(rss_before, rss_after),
+        rss_anon_bytes: rss_anon_bytes(),
+        on_disk: args.on_disk,
+    })
 }
 
 /// Up to `CODE_SAMPLE_BYTES` of rows spread evenly over `base` (all of them if it is smaller),
@@ -91,4 +92,21 @@ fn code_sample(base: &VectorFile) -> Vec<f32> {
         sample.extend_from_slice(base.row(i * base.rows() / take, &mut buf));
     }
     sample
+}
+
+/// The line `vicino build` prints.
+#[derive(Serialize)]
+struct BuildReport {
+    rows: usize,
+    dim: usize,
+    metric: &'static str,
+    m: usize,
+    ef_construction: usize,
+    threads: usize,
+    build_seconds: f64,
+    memory_bytes: usize,
+    bytes_per_vector: f64,
+    rss_delta_bytes: Option<i64>,
+    rss_anon_bytes: Option<u64>,
+    on_disk: bool,
 }

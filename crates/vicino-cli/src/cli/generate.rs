@@ -9,11 +9,12 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use vicino::Metric;
 use vicino_bench::io::{write_fvecs, write_npy, Matrix, MAX_DIM};
 use vicino_bench::synth::{normalize, Mixture};
 
-use super::report::JsonLine;
+use super::report::print_json;
 use super::setup::{check_writable, metric};
 use super::GenerateArgs;
 
@@ -62,14 +63,14 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         write_matrix(path, &queries, queries_npy).context("--queries-output")?;
     }
 
-    JsonLine::new()
-        .field("rows", rows)
-        .field("dim", dim)
-        .field("clusters", clusters)
-        .field("seed", args.seed)
-        .field("metric", metric.name())
-        .field("queries", args.queries.unwrap_or(0))
-        .print()
+    print_json(&GenerateReport {
+        rows,
+        dim,
+        clusters,
+        seed: args.seed,
+        metric: metric.name(),
+        queries: args.queries.unwrap_or(0),
+    })
 }
 
 /// A `rows x dim` matrix with each row filled by `fill`; a size too large to allocate is an
@@ -107,4 +108,15 @@ fn write_matrix(path: &Path, m: &Matrix<f32>, npy: bool) -> vicino_bench::Result
     } else {
         write_fvecs(path, m)
     }
+}
+
+/// The line `vicino generate` prints.
+#[derive(Serialize)]
+struct GenerateReport {
+    rows: usize,
+    dim: usize,
+    clusters: usize,
+    seed: u64,
+    metric: &'static str,
+    queries: usize,
 }

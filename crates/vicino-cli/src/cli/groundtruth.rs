@@ -4,10 +4,11 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use vicino::FlatIndex;
 use vicino_bench::io::{read_vectors, write_ivecs};
 
-use super::report::{progress, JsonLine};
+use super::report::{print_json, progress};
 use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
 use super::GroundtruthArgs;
 
@@ -50,12 +51,23 @@ pub fn run(args: GroundtruthArgs) -> Result<()> {
     bar.finish_and_clear();
 
     write_ivecs(&args.output, &ids)?;
-    JsonLine::new()
-        .field("queries", queries.rows)
-        .field("base", flat.len())
-        .field("k", k)
-        .field("metric", metric.name())
-        .field("threads", pool.current_num_threads())
-        .field("seconds", seconds)
-        .print()
+    print_json(&GroundtruthReport {
+        queries: queries.rows,
+        base: flat.len(),
+        k,
+        metric: metric.name(),
+        threads: pool.current_num_threads(),
+        seconds,
+    })
+}
+
+/// The line `vicino groundtruth` prints.
+#[derive(Serialize)]
+struct GroundtruthReport {
+    queries: usize,
+    base: usize,
+    k: usize,
+    metric: &'static str,
+    threads: usize,
+    seconds: f64,
 }

@@ -10,9 +10,10 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::report::JsonLine;
+use super::report::print_json;
 use super::setup::{check_k, check_writable};
 use super::PlotArgs;
 use vicino_bench::plot::{libraries, write_chart, ChartFormat, ChartSize, PlotPoint};
@@ -105,16 +106,16 @@ pub fn run(args: PlotArgs) -> Result<()> {
         size,
         "--output",
     )?;
-    JsonLine::new()
-        .field("output", args.output.display().to_string())
-        .field("format", format.name())
-        .field("width", size.0)
-        .field("height", size.1)
-        .field("points", points.len())
-        .field("skipped_other_k", other_k)
-        .field("libraries", libraries(&points))
-        .field("datasets", datasets)
-        .print()
+    print_json(&PlotReport {
+        output: args.output.display().to_string(),
+        format: format.name(),
+        width: size.0,
+        height: size.1,
+        points: points.len(),
+        skipped_other_k: other_k,
+        libraries: libraries(&points),
+        datasets,
+    })
 }
 
 /// Every line of the file at `path` as a [`Row`], blank lines skipped; an error names the file
@@ -208,6 +209,19 @@ fn parse_size(text: &str) -> Result<ChartSize> {
         bail!("--size {text}: width and height must each be {low} to {high}");
     }
     Ok((width, height))
+}
+
+/// The line `vicino plot` prints.
+#[derive(Serialize)]
+struct PlotReport {
+    output: String,
+    format: &'static str,
+    width: u32,
+    height: u32,
+    points: usize,
+    skipped_other_k: usize,
+    libraries: Vec<String>,
+    datasets: Vec<String>,
 }
 
 #[cfg(test)]

@@ -13,10 +13,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
+use serde::Serialize;
 use vicino::{Index, Neighbor};
 use vicino_bench::io::{read_ivecs, read_vectors, write_ivecs};
 
-use super::report::{rss_anon_bytes, rss_file_bytes, JsonLine};
+use super::report::{print_json, rss_anon_bytes, rss_file_bytes};
 use super::setup::{check_dim, check_k, check_values, check_writable, thread_pool};
 use super::SearchArgs;
 use vicino_bench::truth::{gt_rows, recall};
@@ -87,18 +88,18 @@ pub fn run(args: SearchArgs) -> Result<()> {
     if let Some(out) = &args.output {
         write_ivecs(out, &key_rows(&found, k)?)?;
     }
-    JsonLine::new()
-        .field("k", k)
-        .field("ef", ef)
-        .field("queries", queries.rows)
-        .field("threads", threads)
-        .field("seconds", seconds)
-        .field("qps", queries.rows as f64 / seconds)
-        .field("recall", recall)
-        .field("mode", mode)
-        .field("rss_anon_bytes", rss_anon_bytes())
-        .field("rss_file_bytes", rss_file_bytes())
-        .print()
+    print_json(&SearchReport {
+        k,
+        ef,
+        queries: queries.rows,
+        threads,
+        seconds,
+        qps: queries.rows as f64 / seconds,
+        recall,
+        mode,
+        rss_anon_bytes: rss_anon_bytes(),
+        rss_file_bytes: rss_file_bytes(),
+    })
 }
 
 /// The keys found, one row of `k` per query. Rows are full: `k` was checked against the index
@@ -119,4 +120,19 @@ fn key_rows(found: &[Vec<Neighbor>], k: usize) -> Result<Vec<Vec<u32>>> {
                 .collect()
         })
         .collect()
+}
+
+/// The line `vicino search` prints.
+#[derive(Serialize)]
+struct SearchReport {
+    k: usize,
+    ef: usize,
+    queries: usize,
+    threads: usize,
+    seconds: f64,
+    qps: f64,
+    recall: Option<f64>,
+    mode: &'static str,
+    rss_anon_bytes: Option<u64>,
+    rss_file_bytes: Option<u64>,
 }

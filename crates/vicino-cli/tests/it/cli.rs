@@ -534,7 +534,7 @@ fn ground_truth_of_the_wrong_shape_is_refused() {
             &"--gt",
             &two_gt,
         ],
-        "--gt has 2 rows but --queries has 50",
+        "--gt: 2 rows but --queries has 50",
     );
 }
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test of the project, as the README's second command and CI run it:
+#
+#   bash scripts/test.sh
+#
+# 1. `cargo test --workspace`: the engine, the bench/io crate and the command line (unit,
+#    integration and doc tests).
+# 2. The script tests: scripts/compare.py end to end against hnswlib and faiss, and
+#    scripts/fetch_dataset.sh offline. Their Python packages (scripts/requirements.txt) are
+#    installed from PyPI into a virtual environment, $VICINO_VENV (default target/venv), made
+#    once and reused; VICINO_REQUIRE_ALL=1 makes a missing package a failure, not a skip.
+#
+# Needs only the Rust toolchain, python3 with pip (and venv), and access to crates.io and PyPI.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+target="${CARGO_TARGET_DIR:-target}"
+
+echo "== cargo test --workspace"
+cargo test --workspace --locked
+
+venv="${VICINO_VENV:-$target/venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    echo "== python virtual environment in $venv"
+    python3 -m venv "$venv"
+fi
+echo "== pip install -r scripts/requirements.txt"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+
+# The binary `cargo test` just built (the test profile is optimised).
+echo "== scripts/compare.py checks"
+VICINO_REQUIRE_ALL=1 VICINO_BIN="$target/debug/vicino" "$venv/bin/python" tests/scripts/test_compare.py
+
+echo "== scripts/fetch_dataset.sh checks (offline, fake downloader)"
+bash tests/scripts/test_fetch_dataset.sh
