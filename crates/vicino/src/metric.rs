@@ -31,6 +31,20 @@ impl Metric {
             Metric::InnerProduct => "ip",
         }
     }
+
+    /// Whether `vector` can be indexed or searched under this metric: every component finite,
+    /// and not all zeros under cosine (no direction). `row` numbers the vector in the error.
+    /// Every entry point of the index makes this check; tools that read a file before building
+    /// call it to report a bad row by its place in the file.
+    pub fn check_vector(self, vector: &[f32], row: usize) -> Result<(), Error> {
+        if let Some(component) = vector.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NonFinite { row, component });
+        }
+        if self == Metric::Cosine && vector.iter().all(|&x| x == 0.0) {
+            return Err(Error::ZeroVector { row });
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Metric {

@@ -1,6 +1,6 @@
 //! Reading and writing the dataset files that ANN benchmarks ship: `.fvecs`, `.bvecs`, `.ivecs`
-//! (the TEXMEX / SIFT family), NumPy `.npy`, and (read only, with the default `hdf5` feature)
-//! the ANN-benchmarks `.hdf5` files that hold base, queries, ground truth and metric together.
+//! (the TEXMEX / SIFT family), NumPy `.npy`, and (read only) the ANN-benchmarks `.hdf5` files
+//! that hold base, queries, ground truth and metric together.
 //!
 //! This module owns the bytes-to-[`Matrix`] step and nothing else: it checks that a file is
 //! well formed (headers, dimensions, lengths) but not what the numbers are (a NaN is the index's
@@ -28,8 +28,8 @@
 //!   the data starts at a multiple of 64 bytes.
 //! ```
 //!
-//! The `.hdf5` layout is drawn in `hdf5.rs`. Unlike the others it is read through the system
-//! HDF5 library (the `hdf5-metno` crate), not from bytes.
+//! The `.hdf5` layout is drawn in `hdf5.rs`. It is parsed by the pure-Rust `hdf5-reader` crate
+//! (no system library), not by our own byte parsers.
 //!
 //! Writers never leave a half-written file at the target path: they write through
 //! [`vicino::write_atomic`].

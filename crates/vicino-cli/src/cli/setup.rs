@@ -91,13 +91,7 @@ pub fn check_file_values(f: &VectorFile, metric: Metric) -> vicino::Result<()> {
 }
 
 fn check_row(row: usize, v: &[f32], metric: Metric) -> vicino::Result<()> {
-    if let Some(component) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFinite { row, component });
-    }
-    if metric == Metric::Cosine && v.iter().all(|&x| x == 0.0) {
-        return Err(Error::ZeroVector { row });
-    }
-    Ok(())
+    metric.check_vector(v, row)
 }
 
 /// Fails unless `got` (the dimension of the file behind `flag`) is `expected`.

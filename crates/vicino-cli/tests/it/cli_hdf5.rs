@@ -1,27 +1,19 @@
-//! `vicino bench --dataset FILE.hdf5` end to end, on ANN-benchmarks files written from a
-//! generated fixture: the JSON lines, ground truth taken from the file, the metric from its
-//! `distance` attribute, and the bad files and flags refused with one line.
+//! `vicino bench --dataset FILE.hdf5` end to end, on ANN-benchmarks files written by h5py (the
+//! fixtures of vicino-bench, `crates/vicino-bench/tests/data/`, made by its
+//! `tests/make_hdf5_fixtures.py`): the JSON lines, ground truth taken from the file, the metric
+//! from its `distance` attribute, and the bad files and flags refused with one line.
 
 use std::path::PathBuf;
 
 use serde_json::Value;
-use vicino::io::{read_ivecs, read_vectors, Matrix};
 
-use crate::ann_hdf5::{put, write_ann};
 use crate::cli::{bench_line, fails, vicino, Fixture};
 
-/// The fixture's files as an ANN-benchmarks file `name` with truth `gt` and `distance`.
-fn hdf5_of(
-    data: &Fixture,
-    name: &str,
-    gt: Option<&Matrix<i32>>,
-    distance: Option<&str>,
-) -> PathBuf {
-    let train = read_vectors(&data.base).expect("base");
-    let test = read_vectors(&data.queries).expect("queries");
-    let path = data.path(name);
-    write_ann(&path, &train, &test, gt, distance);
-    path
+/// An h5py-written fixture of vicino-bench.
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../vicino-bench/tests/data")
+        .join(name)
 }
 
 /// Runs `bench --dataset` with `flags` (and ef_construction 64, 2 build threads) and returns
@@ -54,23 +46,24 @@ fn best_recall(lines: &[Value]) -> f64 {
 
 #[test]
 fn bench_runs_on_an_ann_benchmarks_file() {
-    let data = Fixture::new(2000, 16, "l2", 11);
-    let gt = read_ivecs(&data.gt).expect("ground truth");
-    let file = hdf5_of(&data, "tiny.hdf5", Some(&gt), Some("euclidean"));
+    // 50 x 8 float32 train, 5 queries, int64 neighbours, distance "euclidean": as
+    // ann-benchmarks writes its files.
+    let data = Fixture::small();
+    let file = fixture("ann-tiny.hdf5");
     let lines = bench_lines(&file, "--m 8,12 --ef 10,40", &data.path("r.jsonl"));
     assert_eq!(lines.len(), 4, "one line per (M, ef)");
     for v in &lines {
-        assert_eq!(v["dataset"], "tiny", "the file stem names the data set");
+        assert_eq!(v["dataset"], "ann-tiny", "the file stem names the data set");
         assert_eq!(v["metric"], "l2", "the metric comes from the file");
         assert_eq!(v["ef_construction"].as_u64(), Some(64));
         let sizes = [&v["rows"], &v["dim"], &v["queries"]].map(|x| x.as_u64());
-        assert_eq!(sizes, [Some(2000), Some(16), Some(50)]);
+        assert_eq!(sizes, [Some(50), Some(8), Some(5)]);
         assert!(v["qps"].as_f64().expect("qps") > 0.0);
         assert!(v["build_s"].as_f64().expect("build_s") > 0.0);
         let bytes = v["index_bytes"].as_f64().expect("index_bytes");
         let per_vector = v["bytes_per_vector"].as_f64().expect("bytes_per_vector");
-        assert!(per_vector > 16.0 * 4.0, "{per_vector}");
-        assert!((bytes / 2000.0 - per_vector).abs() < 1e-6);
+        assert!(per_vector > 8.0 * 4.0, "{per_vector}");
+        assert!((bytes / 50.0 - per_vector).abs() < 1e-6);
     }
     let config: Vec<(u64, u64)> = lines
         .iter()
@@ -95,22 +88,21 @@ fn bench_runs_on_an_ann_benchmarks_file() {
 
 #[test]
 fn truth_comes_from_the_file_or_brute_force() {
-    let data = Fixture::new(2000, 16, "l2", 5);
-    // Neighbours that are wrong on purpose (the last rows, for every query): recall must fall,
-    // which shows the file's ids are the ones scored.
-    let wrong = Matrix {
-        rows: 50,
-        dim: 10,
-        data: (0..50).flat_map(|_| 1990..2000).collect(),
-    };
-    let file = hdf5_of(&data, "wrong.hdf5", Some(&wrong), Some("euclidean"));
-    let lines = bench_lines(&file, "--m 8 --ef 40", &data.path("wrong.jsonl"));
+    let data = Fixture::small();
+    // ann-tiny's vectors with the 10 farthest rows as neighbours: recall must fall, which shows
+    // the file's ids are the ones scored.
+    let wrong = fixture("ann-wrong-neighbors.hdf5");
+    let lines = bench_lines(&wrong, "--m 8 --ef 40", &data.path("wrong.jsonl"));
     let scored = best_recall(&lines);
     assert!(scored < 0.5, "recall against wrong neighbours: {scored}");
 
     // No neighbors in the file, no distance either: exact truth by brute force, --metric given.
-    let bare = hdf5_of(&data, "bare.hdf5", None, None);
-    let lines = bench_lines(&bare, "--m 8 --ef 40 --metric l2", &data.path("bare.jsonl"));
+    let bare = fixture("ann-no-neighbors.hdf5");
+    let lines = bench_lines(
+        &bare,
+        "--m 8 --ef 40 --k 3 --metric l2",
+        &data.path("bare.jsonl"),
+    );
     let exact = best_recall(&lines);
     assert!(exact >= 0.9, "recall against brute force: {exact}");
 }
@@ -118,12 +110,6 @@ fn truth_comes_from_the_file_or_brute_force() {
 #[test]
 fn bench_dataset_refuses_bad_files_and_flags() {
     let data = Fixture::small();
-    let gt = read_ivecs(&data.gt).expect("ground truth");
-    let five: Matrix<i32> = Matrix {
-        rows: gt.rows,
-        dim: 5,
-        data: (0..gt.rows).flat_map(|r| gt.row(r)[..5].to_vec()).collect(),
-    };
     let run = |file: &PathBuf, flags: &str, expected: &str| {
         let output = data.path("r.jsonl");
         fails(
@@ -133,29 +119,32 @@ fn bench_dataset_refuses_bad_files_and_flags() {
         assert!(!output.exists(), "no results on failure");
     };
 
-    let short = hdf5_of(&data, "short.hdf5", Some(&five), Some("euclidean"));
+    // ann-tiny holds 10 neighbours per query.
     run(
-        &short,
-        "--k 10",
-        "--dataset neighbors has 5 ids per query, fewer than --k 10",
+        &fixture("ann-tiny.hdf5"),
+        "--k 20",
+        "--dataset neighbors: 10 ids per query, fewer than k = 20",
     );
-
-    let no_test = data.path("no_test.hdf5");
-    let train = read_vectors(&data.base).expect("base");
-    let file = hdf5::File::create(&no_test).expect("create");
-    put(&file, "train", &[train.rows, train.dim], &train.data);
-    drop(file);
-    run(&no_test, "--metric l2", "no dataset \"test\"");
-
-    let angular = hdf5_of(&data, "angular.hdf5", None, Some("angular"));
     run(
-        &angular,
+        &fixture("bad-missing-test.hdf5"),
+        "--metric l2",
+        "no dataset \"test\"",
+    );
+    run(
+        &fixture("ann-angular-f64.hdf5"),
         "--metric l2",
         "--metric l2 disagrees with --dataset",
     );
-
-    let bare = hdf5_of(&data, "bare.hdf5", None, None);
-    run(&bare, "", "has no distance attribute: give --metric");
+    run(
+        &fixture("ann-no-neighbors.hdf5"),
+        "--k 3",
+        "has no distance attribute: give --metric",
+    );
+    run(
+        &fixture("bad-id-past-train.hdf5"),
+        "--k 3",
+        "is not a train row",
+    );
 
     let text = data.path("text.hdf5");
     std::fs::write(&text, "not hdf5").expect("write");

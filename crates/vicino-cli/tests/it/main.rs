@@ -1,6 +1,7 @@
 //! The command line driven end to end: one binary, a module per area.
 
 mod cli;
+mod cli_hdf5;
 
 mod data;
 mod memory;
