@@ -13,7 +13,7 @@ mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cargo build --release
+cargo build --release -p vicino-cli
 bin="${CARGO_TARGET_DIR:-target}/release/vicino"
 
 "$bin" generate --rows 20000 --dim 64 --clusters 32 --seed 1 \
