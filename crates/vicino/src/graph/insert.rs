@@ -1,7 +1,7 @@
 //! Inserting a node: the paper's INSERT (Algorithm 1), safe to run from many threads at once.
 
 use super::select::select_neighbours;
-use super::{Candidate, Graph, Scratch};
+use super::{Candidate, Descent, Graph, Scratch};
 use crate::space::Distances;
 
 impl Graph {
@@ -41,41 +41,25 @@ impl Graph {
             }
         };
 
-        let mut nearest = Candidate {
-            distance: space.to_node(query, entry),
-            id: entry,
-        };
-        for layer in (level + 1..=top).rev() {
-            nearest = self.greedy_closest(space, query, nearest, layer);
-        }
-
-        let mut entries = std::mem::take(&mut scratch.entries);
-        let mut found = std::mem::take(&mut scratch.found);
         let mut chosen = std::mem::take(&mut scratch.chosen);
-        entries.clear();
-        entries.push(nearest);
-        for layer in (0..=level.min(top)).rev() {
-            self.search_layer(
-                space,
-                query,
-                &entries,
-                self.config.ef_construction,
-                layer,
-                scratch,
-            );
-            found.clear();
-            found.extend(scratch.results.drain().filter(|c| c.id != id));
-            found.sort_unstable();
-
-            select_neighbours(space, &found, self.config.m, &mut chosen);
-            self.set_own_links(space, id, layer, &chosen, scratch);
-            for &neighbour in &chosen {
-                self.link_back(space, neighbour, id, layer, scratch);
-            }
-            std::mem::swap(&mut entries, &mut found);
-        }
-        scratch.entries = entries;
-        scratch.found = found;
+        self.descend_and_search(
+            space,
+            query,
+            Descent {
+                entry: (entry, top),
+                beam_from: level,
+                ef: self.config.ef_construction,
+            },
+            scratch,
+            |c| c.id != id,
+            |layer, found, scratch| {
+                select_neighbours(space, found, self.config.m, &mut chosen);
+                self.set_own_links(space, id, layer, &chosen, scratch);
+                for &neighbour in &chosen {
+                    self.link_back(space, neighbour, id, layer, scratch);
+                }
+            },
+        );
         scratch.chosen = chosen;
 
         if raises_top.is_some() {

@@ -5,7 +5,7 @@
 //! | `mod.rs` | link storage, levels, the entry point |
 //! | `candidate.rs` | the `(distance, id)` pair and its heaps |
 //! | `visited.rs` | the visited set (epoch tags) and the scratch pool |
-//! | `search.rs` | greedy descent and the layer beam search (Algorithm 2) |
+//! | `search.rs` | greedy descent, the layer beam search (Algorithm 2), and the walk from the entry point that search, insert and repair share |
 //! | `select.rs` | the neighbour-selection heuristic (Algorithm 4) |
 //! | `insert.rs` | inserting a node (Algorithm 1) |
 //! | `repair.rs` | re-linking nodes that pruning left unreachable on layer 0 |
@@ -25,6 +25,7 @@ mod select;
 mod visited;
 
 pub(crate) use candidate::Candidate;
+pub(crate) use search::Descent;
 pub(crate) use visited::{Scratch, ScratchPool};
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

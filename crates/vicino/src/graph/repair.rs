@@ -5,7 +5,7 @@
 //! After a batch of inserts we find such nodes with one breadth-first walk and link each one
 //! from the nearest reachable node that has a free slot.
 
-use super::{Candidate, Graph, Scratch};
+use super::{Candidate, Descent, Graph, Scratch};
 use crate::arena::VectorArena;
 use crate::space::Distances;
 
@@ -71,53 +71,50 @@ impl Graph {
                 if reached[orphan as usize] {
                     continue;
                 }
-                let query = vectors.get(orphan);
-                let mut nearest = Candidate {
-                    distance: space.to_node(query, entry),
-                    id: entry,
-                };
-                for layer in (1..=top).rev() {
-                    nearest = self.greedy_closest(space, query, nearest, layer);
-                }
-                self.search_layer(
+                let mut linked = false;
+                self.descend_and_search(
                     space,
-                    query,
-                    &[nearest],
-                    self.config.ef_construction,
-                    0,
+                    vectors.get(orphan),
+                    Descent {
+                        entry: (entry, top),
+                        beam_from: 0,
+                        ef: self.config.ef_construction,
+                    },
                     scratch,
+                    |c| c.id != orphan && reached[c.id as usize],
+                    |_, found, _| linked = self.link_orphan(orphan, found),
                 );
-                let found = &mut scratch.found;
-                found.clear();
-                found.extend(
-                    scratch
-                        .results
-                        .drain()
-                        .filter(|c| c.id != orphan && reached[c.id as usize]),
-                );
-                found.sort_unstable();
-                let Some(&closest) = found.first() else {
-                    continue;
-                };
-                let linked = found.iter().any(|c| {
-                    let _lock = self.nodes.get(c.id as usize).lock.lock();
-                    self.links(c.id, 0).push(orphan)
-                });
                 if !linked {
-                    // Every candidate is full: overwrite the closest one's farthest link. The
-                    // node that loses it is caught by the next pass if it is orphaned.
-                    let _lock = self.nodes.get(closest.id as usize).lock.lock();
-                    let links = self.links(closest.id, 0);
-                    let mut ids: Vec<u32> = links.iter().collect();
-                    if let Some(last) = ids.last_mut() {
-                        *last = orphan;
-                    }
-                    links.set(ids.into_iter());
+                    continue;
                 }
                 added += 1;
                 self.mark_reachable(orphan, &mut reached, &mut stack);
             }
         }
         added
+    }
+
+    /// Links `orphan` from the first of `found` (reachable nodes, nearest first) with a free
+    /// slot on layer 0. Returns false if `found` is empty.
+    fn link_orphan(&self, orphan: u32, found: &[Candidate]) -> bool {
+        let Some(&closest) = found.first() else {
+            return false;
+        };
+        let pushed = found.iter().any(|c| {
+            let _lock = self.nodes.get(c.id as usize).lock.lock();
+            self.links(c.id, 0).push(orphan)
+        });
+        if !pushed {
+            // Every candidate is full: overwrite the closest one's farthest link. The node that
+            // loses it is caught by the next pass if it is orphaned.
+            let _lock = self.nodes.get(closest.id as usize).lock.lock();
+            let links = self.links(closest.id, 0);
+            let mut ids: Vec<u32> = links.iter().collect();
+            if let Some(last) = ids.last_mut() {
+                *last = orphan;
+            }
+            links.set(ids.into_iter());
+        }
+        true
     }
 }

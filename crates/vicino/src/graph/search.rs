@@ -1,17 +1,79 @@
-//! Searching the graph: greedy descent through the upper layers, beam search on one layer.
+//! Searching the graph: greedy descent through the upper layers, beam search on one layer, and
+//! the walk from the entry point that strings them together for search, insert and repair.
 
 use std::cmp::Reverse;
 
 use super::{Candidate, Graph, Scratch};
 use crate::space::Distances;
 
+/// Where [`Graph::descend_and_search`] starts, and where and how wide it searches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Descent {
+    /// The entry point and the top level, as [`Graph::entry`] gives them.
+    pub entry: (u32, usize),
+    /// The highest layer searched with the beam; the layers above it are walked greedily. A
+    /// search starts the beam on layer 0; an insert on its node's level (capped at the top).
+    pub beam_from: usize,
+    /// The beam width.
+    pub ef: usize,
+}
+
 /// How many neighbours ahead of the distance being computed their vectors are prefetched.
 const PREFETCH_AHEAD: usize = 3;
 
 impl Graph {
+    /// The walk from the entry point shared by the paper's K-NN-SEARCH (Algorithm 5) and INSERT
+    /// (Algorithm 1): a greedy descent (ef = 1) from the entry point through the layers above
+    /// `descent.beam_from`, then on each layer `beam_from..=0` in turn a beam search of width
+    /// `descent.ef` started from the previous layer's results. On each of those layers
+    /// `visit(layer, found, scratch)` is given the nodes found that pass `keep`, nearest first.
+    #[inline]
+    pub(crate) fn descend_and_search<S, K, V>(
+        &self,
+        space: &S,
+        query: &[f32],
+        descent: Descent,
+        scratch: &mut Scratch,
+        keep: K,
+        mut visit: V,
+    ) where
+        S: Distances,
+        K: Fn(&Candidate) -> bool,
+        V: FnMut(usize, &[Candidate], &mut Scratch),
+    {
+        let Descent {
+            entry: (entry, top),
+            beam_from,
+            ef,
+        } = descent;
+        let mut nearest = Candidate {
+            distance: space.to_node(query, entry),
+            id: entry,
+        };
+        for layer in (beam_from + 1..=top).rev() {
+            nearest = self.greedy_closest(space, query, nearest, layer);
+        }
+
+        // Both lists leave `scratch` for the walk, so `visit` can have the rest of it.
+        let mut entries = std::mem::take(&mut scratch.entries);
+        let mut found = std::mem::take(&mut scratch.found);
+        entries.clear();
+        entries.push(nearest);
+        for layer in (0..=beam_from.min(top)).rev() {
+            self.search_layer(space, query, &entries, ef, layer, scratch);
+            found.clear();
+            found.extend(scratch.results.drain().filter(&keep));
+            found.sort_unstable();
+            visit(layer, &found, scratch);
+            std::mem::swap(&mut entries, &mut found);
+        }
+        scratch.entries = entries;
+        scratch.found = found;
+    }
+
     /// Greedy walk on `layer` from `start` to a local minimum of the distance to `query`
     /// (the beam search with ef = 1, used above the target layer).
-    pub(crate) fn greedy_closest<S: Distances>(
+    fn greedy_closest<S: Distances>(
         &self,
         space: &S,
         query: &[f32],
@@ -36,7 +98,7 @@ impl Graph {
 
     /// The paper's SEARCH-LAYER (Algorithm 2): beam search of width `ef` on `layer` from
     /// `entries`. Leaves the best `ef` nodes found in `scratch.results`.
-    pub(crate) fn search_layer<S: Distances>(
+    fn search_layer<S: Distances>(
         &self,
         space: &S,
         query: &[f32],

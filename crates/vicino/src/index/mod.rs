@@ -18,10 +18,10 @@ use self::exact::top_k;
 use self::validate::{check_k, check_vector};
 use crate::arena::{NodeStore, VectorArena};
 use crate::error::{Error, Result};
-use crate::graph::{Candidate, Graph, GraphConfig, ScratchPool};
+use crate::graph::{Candidate, Descent, Graph, GraphConfig, ScratchPool};
 use crate::metric::Metric;
 use crate::quantize::CodedSpace;
-use crate::space::{Distances, Space};
+use crate::space::Space;
 
 /// One search hit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -250,28 +250,27 @@ impl Index {
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Result<Vec<Neighbor>> {
         check_k(k)?;
         check_vector(query, self.dim(), self.metric())?;
-        let Some((entry, top)) = self.graph.entry() else {
+        let Some(entry) = self.graph.entry() else {
             return Ok(Vec::new());
         };
         let ef = ef.max(k);
         let mut work = self.pool.get()?;
         let work = &mut *work;
         let q = prepare_query(&mut work.query, query, self.metric());
-
-        let mut nearest = Candidate {
-            distance: self.space.to_node(q, entry),
-            id: entry,
-        };
-        for layer in (1..=top).rev() {
-            nearest = self.graph.greedy_closest(&self.space, q, nearest, layer);
-        }
-        self.graph
-            .search_layer(&self.space, q, &[nearest], ef, 0, &mut work.scratch);
-        let found = &mut work.scratch.found;
-        found.clear();
-        found.extend(work.scratch.results.drain());
-        found.sort_unstable();
-        Ok(found.iter().take(k).map(|c| self.neighbor(*c)).collect())
+        let mut hits = Vec::new();
+        self.graph.descend_and_search(
+            &self.space,
+            q,
+            Descent {
+                entry,
+                beam_from: 0,
+                ef,
+            },
+            &mut work.scratch,
+            |_| true,
+            |_, found, _| hits.extend(found.iter().take(k).map(|&c| self.neighbor(c))),
+        );
+        Ok(hits)
     }
 
     /// [`Index::search`] for each row of `queries`, in parallel on the current rayon pool.
