@@ -65,6 +65,19 @@ impl Mixture {
         }
     }
 
+    /// Isotropic clusters that overlap (centres closer than the spreads, each cluster's spread
+    /// its own), so that a weak graph shows in recall: the tests' data.
+    pub fn overlapping(clusters: usize, seed: u64) -> Self {
+        Self {
+            clusters,
+            centre_sd: 0.58,
+            spread: (0.29, 0.87),
+            latent: 0,
+            basis_sd: 0.0,
+            seed,
+        }
+    }
+
     /// Draws the clusters for rows of `dim` floats; rows then come from [`Sampler::fill`].
     ///
     /// # Panics

@@ -91,6 +91,19 @@ pub fn recall(found: &[Vec<Neighbor>], truth: &[Vec<u64>], k: usize) -> f64 {
     hits as f64 / (found.len() * k) as f64
 }
 
+/// recall@k of `index` at beam width `ef` against brute force over `base` (row `i` has key
+/// `i`), as the tests measure it.
+pub fn recall_against_exact(
+    index: &Index,
+    base: &[f32],
+    queries: &[f32],
+    k: usize,
+    ef: usize,
+) -> Result<f64> {
+    let truth = exact_neighbors(index.metric(), index.dim(), base, queries, k)?;
+    recall_at(index, queries, &truth, k, ef)
+}
+
 /// recall@k of `index` searched one query at a time with beam width `ef`.
 pub fn recall_at(
     index: &Index,

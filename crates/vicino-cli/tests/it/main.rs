@@ -3,6 +3,5 @@
 mod cli;
 mod cli_hdf5;
 
-mod data;
 mod memory;
 mod plot;

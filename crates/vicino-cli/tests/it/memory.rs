@@ -4,9 +4,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::data::{clustered, recall_at, SEED};
 use vicino::{Index, IndexParams, Metric};
 use vicino_bench::io;
+use vicino_bench::synth::Mixture;
+use vicino_bench::truth::recall_against_exact;
+
+const SEED: u64 = 20261125;
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -19,7 +22,7 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let (rows, dim) = (40_000, 128);
-    let data = clustered(rows + 60, dim, 40, SEED + 20);
+    let data = Mixture::overlapping(40, SEED + 20).draw(rows + 60, dim);
     let (base, queries) = data.split_at(rows * dim);
     let params = IndexParams::new(Metric::L2).m(8).ef_construction(48);
     let index = Index::build(params, dim, base).unwrap();
@@ -163,7 +166,7 @@ fn build_on_disk_keeps_recall_with_little_anonymous_memory() {
     let dir = tempfile::tempdir().unwrap();
     let (rows, dim) = (20_000, 128);
     let base = dir.path().join("base.fvecs");
-    let mut data = clustered(rows + 100, dim, 30, SEED + 21);
+    let mut data = Mixture::overlapping(30, SEED + 21).draw(rows + 100, dim);
     let queries = data.split_off(rows * dim);
     io::write_fvecs(
         &base,
@@ -200,7 +203,7 @@ fn build_on_disk_keeps_recall_with_little_anonymous_memory() {
         let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let index = Index::load(&out).unwrap();
         (
-            recall_at(&index, &data, &queries, 10, 64),
+            recall_against_exact(&index, &data, &queries, 10, 64).expect("recall"),
             report["rss_anon_bytes"].as_u64(),
         )
     };

@@ -1,27 +1,17 @@
-//! The tests' seeded data and recall measure, from vicino-bench (the one copy of each).
+//! The tests' seeded data and recall measure: vicino-bench's (the one copy of each).
 
 use vicino::Index;
 use vicino_bench::synth::Mixture;
-use vicino_bench::truth::{exact_neighbors, recall_at as searched_recall};
+use vicino_bench::truth::recall_against_exact;
 
-/// `rows` vectors around `clusters` centres with per-cluster spreads, the clusters overlapping
-/// (centres closer than the spread), so that a weak graph shows in recall.
+/// `rows` vectors of overlapping clusters ([`Mixture::overlapping`]).
 pub fn clustered(rows: usize, dim: usize, clusters: usize, seed: u64) -> Vec<f32> {
-    Mixture {
-        clusters,
-        centre_sd: 0.58,
-        spread: (0.29, 0.87),
-        latent: 0,
-        basis_sd: 0.0,
-        seed,
-    }
-    .draw(rows, dim)
+    Mixture::overlapping(clusters, seed).draw(rows, dim)
 }
 
-/// Mean recall@k of `index`'s search at `ef` against exact search over `base` (row i, key i).
+/// Mean recall@k of `index`'s search at `ef` against exact search over `base`.
 pub fn recall_at(index: &Index, base: &[f32], queries: &[f32], k: usize, ef: usize) -> f64 {
-    let truth = exact_neighbors(index.metric(), index.dim(), base, queries, k).unwrap();
-    searched_recall(index, queries, &truth, k, ef).unwrap()
+    recall_against_exact(index, base, queries, k, ef).expect("recall")
 }
 
 pub const SEED: u64 = 20261125;
