@@ -5,12 +5,14 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`datasets`] | benchmark sets by name in the data folder (texmex folders, `.hdf5` files) |
 //! | [`io`] | dataset files: `.fvecs` / `.bvecs` / `.ivecs`, `.npy`, ANN-benchmarks `.hdf5` |
 //! | [`synth`] | seeded synthetic data (clustered Gaussians) |
 //! | [`truth`] | exact ground truth and recall@k |
 //! | [`report`] | results as JSON lines, the sweep's record |
 //! | [`plot`] | the QPS / recall chart (SVG, PNG) |
 
+pub mod datasets;
 mod error;
 pub mod io;
 pub mod plot;
