@@ -6,6 +6,10 @@ use crate::arena::VectorArena;
 use crate::distance::{self, Kernel};
 use crate::metric::Metric;
 
+/// The largest vector dimension an index (and its file) takes. Dataset readers use it too: a
+/// file declaring more is taken for a corrupt header rather than trusted with an allocation.
+pub const MAX_DIM: usize = 1 << 20;
+
 /// What the graph needs of a space: distances from a padded query and between two nodes, and a
 /// hint to start loading a node's data.
 pub(crate) trait Distances {

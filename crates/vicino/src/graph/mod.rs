@@ -36,6 +36,9 @@ use parking_lot::Mutex;
 use crate::arena::{prefetch, NodeStore, RowStore};
 use crate::error::Result;
 
+/// The largest number of nodes one index holds (ids are `u32`, and `u32::MAX` is kept free).
+pub const MAX_NODES: usize = u32::MAX as usize - 1;
+
 /// Levels above this are never drawn (probability M^-31: never in practice).
 const MAX_LEVEL: usize = 31;
 const NO_ENTRY: u64 = u64::MAX;
@@ -223,13 +226,37 @@ impl Graph {
             .store(((level as u64) << 32) | id as u64, Ordering::Release);
     }
 
+    /// A graph as saved: layer-0 rows `layer0` (`[count, ids...]`, e.g. a file section), each
+    /// node's level in `levels`, and `upper`, for each node with level L > 0 in id order, L rows
+    /// of `1 + m` (`[count, ids...]`, layers 1..=L). The caller has checked every link (ids of
+    /// nodes on that layer, counts within the caps) and that the entry point is on the top level.
+    pub(crate) fn restore(
+        config: GraphConfig,
+        layer0: RowStore<AtomicU32>,
+        levels: &[u8],
+        upper: &[u32],
+        entry: Option<(u32, usize)>,
+    ) -> Result<Self> {
+        let graph = Self::with_layer0(config, layer0, levels.len());
+        let mut rows = upper.chunks_exact(1 + config.m);
+        for (id, &level) in levels.iter().enumerate() {
+            graph.prepare_node(id as u32, level as usize)?;
+            for layer in 1..=level as usize {
+                if let Some(row) = rows.next() {
+                    let count = row[0] as usize;
+                    graph.restore_links(id as u32, layer, &row[1..][..count.min(config.m)]);
+                }
+            }
+        }
+        if let Some((id, level)) = entry {
+            graph.set_entry(id, level);
+        }
+        Ok(graph)
+    }
+
     /// Sets links while loading a saved index (single-threaded, before the index is shared).
     pub(crate) fn restore_links(&self, id: u32, layer: usize, ids: &[u32]) {
         self.links(id, layer).set(ids.iter().copied());
-    }
-
-    pub(crate) fn restore_entry(&self, id: u32, level: usize) {
-        self.set_entry(id, level);
     }
 
     /// Bytes held by links and per-node state.

@@ -1,26 +1,45 @@
 //! The public index: vectors, graph and keys together, behind a `Send + Sync` handle.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | [`Index`]: its constructors (in RAM, and on disk for builds beyond memory), add, search, repair |
+//! | `params.rs` | [`IndexParams`]: the builder and its checks |
+//! | `validate.rs` | the checks on user input: vectors, matrices, `k` |
+//! | `exact.rs` | brute-force search ([`FlatIndex`], [`Index::exact_search`]) and query preparation |
+//! | `files.rs` | `save`, `load`, `open` and `verify`: the index's side of `crate::persist` |
+//! | `graph_checks.rs` | tests of the built graph's structure |
+//!
+//! The arrow runs one way: this module calls `crate::persist` with plain parts (vectors, graph,
+//! keys and header fields) and puts an index together from the parts it reads back; `persist`
+//! knows nothing of [`Index`].
 
 mod exact;
+mod files;
 mod params;
 mod validate;
 
 pub use exact::FlatIndex;
 pub use params::IndexParams;
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-pub(crate) use self::exact::prepare_query;
-pub(crate) use self::validate::check_matrix;
+pub use crate::graph::MAX_NODES;
+pub use crate::space::MAX_DIM;
+
+use self::exact::prepare_query;
+use self::validate::check_matrix;
 
 use self::exact::top_k;
 use self::validate::{check_k, check_vector};
-use crate::arena::{NodeStore, VectorArena};
+use crate::arena::{padded_dim, NodeStore, PaddedQuery, RowStore, VectorArena};
 use crate::error::{Error, Result};
 use crate::graph::{Candidate, Descent, Graph, GraphConfig, ScratchPool};
 use crate::metric::Metric;
-use crate::quantize::CodedSpace;
+use crate::persist;
+use crate::quantize::{CodedSpace, Sq8Trainer};
 use crate::space::Space;
 
 /// One search hit.
@@ -33,7 +52,7 @@ pub struct Neighbor {
 }
 
 /// The checks every constructor makes before allocating.
-pub(crate) fn check_shape(params: &IndexParams, dim: usize, capacity: usize) -> Result<()> {
+fn check_shape(params: &IndexParams, dim: usize, capacity: usize) -> Result<()> {
     params.validate()?;
     if dim == 0 {
         return Err(Error::InvalidParameter {
@@ -49,7 +68,7 @@ pub(crate) fn check_shape(params: &IndexParams, dim: usize, capacity: usize) -> 
     Ok(())
 }
 
-pub(crate) fn graph_config(params: &IndexParams) -> GraphConfig {
+fn graph_config(params: &IndexParams) -> GraphConfig {
     GraphConfig {
         m: params.get_m(),
         m0: params.m0(),
@@ -58,13 +77,6 @@ pub(crate) fn graph_config(params: &IndexParams) -> GraphConfig {
         seed: params.get_seed(),
     }
 }
-
-/// The largest number of nodes one index holds (ids are `u32`).
-pub const MAX_NODES: usize = u32::MAX as usize - 1;
-
-/// The largest vector dimension an index (and its file) takes. Dataset readers use it too: a
-/// file declaring more is taken for a corrupt header rather than trusted with an allocation.
-pub const MAX_DIM: usize = 1 << 20;
 
 #[derive(Default)]
 struct Slot {
@@ -105,14 +117,45 @@ impl Index {
         Ok(Self::from_parts(params, vectors, graph, capacity))
     }
 
+    /// An empty index whose first `capacity` vectors live in a scratch file in `dir` (mapped
+    /// shared, unlinked at once), built on 8-bit codes of its vectors held in RAM: an index whose
+    /// vectors exceed memory can be built. Past `capacity` it grows on the heap.
+    ///
+    /// HNSW construction reads vectors at random, so inserts compute their distances on the
+    /// codes (a quarter of the vectors' size, see `sample`), and the full vectors in the
+    /// scratch file are only written, which the OS can page out freely. Searches, `save` and
+    /// everything after the build use the full vectors.
+    ///
+    /// `sample` (rows of `dim` floats, e.g. a few thousand spread over the data) sets each
+    /// dimension's range for the codes; later values outside it are clamped to the range.
+    pub fn with_capacity_on_disk(
+        params: IndexParams,
+        dim: usize,
+        capacity: usize,
+        dir: impl AsRef<Path>,
+        sample: &[f32],
+    ) -> Result<Index> {
+        check_shape(&params, dim, capacity)?;
+        let codes = fit_codes(&params, dim, capacity, sample)?;
+        let config = graph_config(&params);
+        let vectors = persist::scratch_rows(dir.as_ref(), padded_dim(dim), capacity)?;
+        // Links stay in RAM (a quarter of the vectors' size at dim 128): they are rewritten all
+        // through the build, and as file pages they would be written back again and again.
+        let layer0 = RowStore::new(1 + config.m0, capacity)?;
+        let graph = Graph::with_layer0(config, layer0, capacity);
+        let mut index = Index::from_parts(
+            params,
+            VectorArena::from_rows(dim, vectors),
+            graph,
+            capacity,
+        );
+        index.build_codes = Some(codes);
+        Ok(index)
+    }
+
     /// An index over existing vectors and graph (which may sit on a file), with no node ready
     /// yet; the loader marks them.
-    pub(crate) fn from_parts(
-        params: IndexParams,
-        vectors: VectorArena,
-        graph: Graph,
-        reserve: usize,
-    ) -> Self {
+    fn from_parts(params: IndexParams, vectors: VectorArena, graph: Graph, reserve: usize) -> Self {
         let pool = ScratchPool::new(vectors.stride());
         Self {
             params,
@@ -127,7 +170,7 @@ impl Index {
     }
 
     /// Marks the first `nodes` ids, already linked, as inserted under `keys` (loading a file).
-    pub(crate) fn restore_nodes(&self, keys: impl Iterator<Item = u64>) {
+    fn restore_nodes(&self, keys: impl Iterator<Item = u64>) {
         let mut n = 0;
         for (id, key) in keys.enumerate() {
             let slot = self.slots.get(id);
@@ -309,29 +352,17 @@ impl Index {
 
     fn neighbor(&self, c: Candidate) -> Neighbor {
         Neighbor {
-            key: self.slots.get(c.id as usize).key.load(Ordering::Relaxed),
+            key: self.key_of(c.id),
             distance: c.distance,
         }
     }
 
-    /// From now on, inserts compute distances on `codes` (which must be empty: set before the
-    /// first insert).
-    pub(crate) fn set_build_codes(&mut self, codes: CodedSpace) {
-        debug_assert_eq!(self.allocated.load(Ordering::Relaxed), 0);
-        self.build_codes = Some(codes);
-    }
-
-    /// The vectors and the graph, for the persistence layer.
-    pub(crate) fn parts(&self) -> (&Space, &Graph) {
-        (&self.space, &self.graph)
-    }
-
-    pub(crate) fn key_of(&self, id: u32) -> u64 {
+    fn key_of(&self, id: u32) -> u64 {
         self.slots.get(id as usize).key.load(Ordering::Relaxed)
     }
 
     /// The node count, if no insert is in flight (a consistent moment to save).
-    pub(crate) fn quiescent_len(&self) -> Option<usize> {
+    fn quiescent_len(&self) -> Option<usize> {
         let ready = self.ready.load(Ordering::Acquire);
         (ready == self.allocated.load(Ordering::Acquire)).then_some(ready)
     }
@@ -380,6 +411,24 @@ impl std::fmt::Debug for Index {
             .field("params", &self.params)
             .finish_non_exhaustive()
     }
+}
+
+/// 8-bit codes fitted to `sample` (checked like any input matrix, and prepared as stored
+/// vectors are: normalised under cosine), with room for `capacity` rows.
+fn fit_codes(
+    params: &IndexParams,
+    dim: usize,
+    capacity: usize,
+    sample: &[f32],
+) -> Result<CodedSpace> {
+    let metric = params.metric();
+    check_matrix(sample, dim, metric, 0)?;
+    let mut trainer = Sq8Trainer::new(padded_dim(dim));
+    let mut row = PaddedQuery::new(padded_dim(dim))?;
+    for v in sample.chunks_exact(dim) {
+        trainer.observe(prepare_query(&mut row, v, metric));
+    }
+    CodedSpace::new(trainer.finish()?, metric, capacity)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The bytes of an opened index file, in RAM or mapped, and sections of them as arena backings.
+//! The bytes of an opened index file, in RAM or mapped, and sections of them as arena backings;
+//! and the backing of an unlinked scratch file, for the vectors of an on-disk build.
 
 use std::fs::File;
 use std::path::Path;
@@ -17,8 +18,8 @@ enum Owner {
     Mapped(#[allow(dead_code)] MmapMut),
 }
 
-/// A whole index file: read into an aligned heap buffer ([`crate::Index::load`]) or mapped
-/// copy-on-write ([`crate::Index::open`]). Either way the same code reads it, so both answer
+/// A whole index file: read into an aligned heap buffer (`Index::load`) or mapped
+/// copy-on-write (`Index::open`). Either way the same code reads it, so both answer
 /// identically; writes (links changed by later inserts) stay in this process, never in the file.
 pub(crate) struct FileBytes {
     ptr: *mut u8,

@@ -2,7 +2,9 @@
 
 use crate::arena::padded_dim;
 use crate::error::{Error, Result};
+use crate::graph::MAX_NODES;
 use crate::metric::Metric;
+use crate::space::MAX_DIM;
 
 pub(crate) const MAGIC: [u8; 8] = *b"VICINITY";
 /// Bumped whenever the layout changes; older versions stay readable (golden files prove it).
@@ -228,7 +230,7 @@ impl Header {
         }
         let metric = metric_from(metric_code)
             .ok_or_else(|| bad(format!("unknown metric code {metric_code}")))?;
-        if dim == 0 || dim > crate::MAX_DIM || stride != padded_dim(dim) {
+        if dim == 0 || dim > MAX_DIM || stride != padded_dim(dim) {
             return Err(bad(format!(
                 "dimension {dim} / row stride {stride} out of range"
             )));
@@ -238,7 +240,7 @@ impl Header {
                 "bad parameters m = {m}, m0 = {m0}, ef_construction = {ef_construction}"
             )));
         }
-        if nodes > crate::MAX_NODES as u64 {
+        if nodes > MAX_NODES as u64 {
             return Err(bad(format!("{nodes} nodes is more than an index holds")));
         }
         let nodes = nodes as usize;

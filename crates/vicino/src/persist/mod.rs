@@ -21,15 +21,26 @@
 //!
 //! Every section carries a CRC-32C; gaps must be zero. Opening checks the header, every
 //! checksum but the vectors' (which would read every vector page), and every link (ids in
-//! range, caps, levels), so a search never follows a bad link. [`crate::Index::verify`] and
-//! [`crate::Index::load`] also check the vectors.
+//! range, caps, levels), so a search never follows a bad link. Reading the file whole and
+//! verifying it also check the vectors.
+//!
+//! This module knows files, not indexes: it writes an [`IndexParts`] (plain borrowed data: the
+//! header's fields, the vectors, the graph's links and levels, the keys) and reads a file back
+//! into [`FileParts`] (the same, owned, with vectors and layer-0 links left in the file's memory).
+//! `crate::index` puts an `Index` together from them (`Index::save`, `load`, `open`, `verify`);
+//! nothing here uses `crate::index`.
+//!
+//! It also owns every file mapping, so [`scratch_rows`], the unlinked scratch file behind the
+//! vectors of an on-disk build (`Index::with_capacity_on_disk`), lives here too: the arena stays
+//! free of file I/O, and the `unsafe` of mapping files sits in one module.
 //!
 //! | file | owns |
 //! |---|---|
+//! | `mod.rs` | [`IndexParts`] and [`FileParts`], the plain data a file is written from and read into |
 //! | `format.rs` | the header, the section table, their checks |
-//! | `file.rs` | the file's bytes (heap or copy-on-write mapping) and sections as arena backings |
+//! | `file.rs` | the file's bytes (heap or copy-on-write mapping), sections as arena backings, the scratch-file backing |
 //! | `write.rs` | saving: sections streamed with checksums, then the header, atomically |
-//! | `read.rs` | opening: checks, then an index over the file's sections |
+//! | `read.rs` | opening: checks, then the file's sections as [`FileParts`]; verifying |
 //! | `atomic.rs` | writing any file atomically: temp file, fsync, rename |
 
 mod atomic;
@@ -39,26 +50,25 @@ mod read;
 mod write;
 
 use std::path::Path;
+use std::sync::atomic::AtomicU32;
 
-use self::file::{DiskBacking, FileBytes};
-use self::read::{check_sections, header_of, index_from_file, Checks};
-use crate::arena::{padded_dim, PaddedQuery, RowStore, VectorArena};
+use self::file::DiskBacking;
+use crate::arena::{RowStore, VectorArena, ZeroInit};
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::index::{check_matrix, check_shape, graph_config, prepare_query};
-use crate::quantize::{CodedSpace, Sq8Trainer};
-use crate::Index;
-use crate::IndexParams;
+use crate::metric::Metric;
 
 pub use self::atomic::write_atomic;
 pub use self::format::VERSION as FORMAT_VERSION;
+pub(crate) use self::read::{read, verify, Access};
+pub(crate) use self::write::write;
 
-/// What [`Index::verify`] found in a file that passed every check.
+/// What `Index::verify` found in a file that passed every check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileInfo {
     pub format_version: u32,
     pub dim: usize,
-    pub metric: crate::Metric,
+    pub metric: Metric,
     pub m: usize,
     pub ef_construction: usize,
     pub seed: u64,
@@ -68,113 +78,136 @@ pub struct FileInfo {
     pub sections: Vec<(&'static str, u64, u32)>,
 }
 
-impl Index {
-    /// Writes the index to `path` atomically (a temp file in the same folder, fsync, rename): an
-    /// error or a crash never leaves a partial file there nor harms the file it replaces.
-    /// Fails if another thread is adding at that moment.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        write::save(self, path.as_ref())
-    }
-
-    /// Reads an index file into memory, checking every checksum.
-    pub fn load(path: impl AsRef<Path>) -> Result<Index> {
-        let path = path.as_ref();
-        index_from_file(FileBytes::read(path)?, Checks::All, path)
-    }
-
-    /// Opens an index file by mapping it (copy-on-write): vectors and layer-0 links are searched
-    /// in place and paged in by the OS as needed, so an index larger than RAM can be served.
-    /// Checks the structure and every checksum except the vectors' (see [`Index::verify`]).
-    /// The opened index takes more `add`s; they stay in memory until the next `save`.
-    pub fn open(path: impl AsRef<Path>) -> Result<Index> {
-        let path = path.as_ref();
-        index_from_file(FileBytes::map(path)?, Checks::AllButVectors, path)
-    }
-
-    /// An empty index whose first `capacity` vectors live in a scratch file in `dir` (mapped
-    /// shared, unlinked at once), built on 8-bit codes of its vectors held in RAM: an index whose
-    /// vectors exceed memory can be built. Past `capacity` it grows on the heap.
-    ///
-    /// HNSW construction reads vectors at random, so inserts compute their distances on the
-    /// codes (a quarter of the vectors' size, see `sample`), and the full vectors in the
-    /// scratch file are only written, which the OS can page out freely. Searches, `save` and
-    /// everything after the build use the full vectors.
-    ///
-    /// `sample` (rows of `dim` floats, e.g. a few thousand spread over the data) sets each
-    /// dimension's range for the codes; later values outside it are clamped to the range.
-    pub fn with_capacity_on_disk(
-        params: IndexParams,
-        dim: usize,
-        capacity: usize,
-        dir: impl AsRef<Path>,
-        sample: &[f32],
-    ) -> Result<Index> {
-        check_shape(&params, dim, capacity)?;
-        let codes = fit_codes(&params, dim, capacity, sample)?;
-        let dir = dir.as_ref();
-        let stride = padded_dim(dim);
-        let config = graph_config(&params);
-        let vectors = RowStore::with_backing(
-            stride,
-            capacity,
-            Box::new(DiskBacking::<f32>::create(
-                dir,
-                capacity.saturating_mul(stride),
-            )?),
-        )?;
-        // Links stay in RAM (a quarter of the vectors' size at dim 128): they are rewritten all
-        // through the build, and as file pages they would be written back again and again.
-        let layer0 = RowStore::new(1 + config.m0, capacity)?;
-        let graph = Graph::with_layer0(config, layer0, capacity);
-        let mut index = Index::from_parts(
-            params,
-            VectorArena::from_rows(dim, vectors),
-            graph,
-            capacity,
-        );
-        index.set_build_codes(codes);
-        Ok(index)
-    }
-
-    /// Checks every checksum of an index file (reading it whole, sequentially) and reports what
-    /// it holds.
-    pub fn verify(path: impl AsRef<Path>) -> Result<FileInfo> {
-        let path = path.as_ref();
-        let file = FileBytes::read(path)?;
-        let header = header_of(&file, path)?;
-        check_sections(&file, &header, Checks::All, path)?;
-        Ok(FileInfo {
-            format_version: header.version,
-            dim: header.dim,
-            metric: header.metric,
-            m: header.m,
-            ef_construction: header.ef_construction,
-            seed: header.seed,
-            nodes: header.nodes,
-            file_bytes: file.len() as u64,
-            sections: format::SECTIONS
-                .iter()
-                .zip(&header.sections)
-                .map(|(s, e)| (s.name(), e.len, e.crc))
-                .collect(),
-        })
-    }
+/// What a file is written from, borrowed from a quiescent index (no insert in flight).
+pub(crate) struct IndexParts<'a> {
+    pub metric: Metric,
+    /// Nodes `0..nodes` are written, all fully inserted.
+    pub nodes: usize,
+    /// Rows of the vectors, with their dimension and stride.
+    pub vectors: &'a VectorArena,
+    /// Links, levels and the entry point; its config gives `m`, `m0`, `ef_construction` and
+    /// the seed.
+    pub graph: &'a Graph,
+    /// The key of each node.
+    pub keys: &'a dyn Fn(u32) -> u64,
 }
 
-/// 8-bit codes fitted to `sample` (checked like any input matrix, and prepared as stored
-/// vectors are: normalised under cosine), with room for `capacity` rows.
-fn fit_codes(
-    params: &IndexParams,
-    dim: usize,
-    capacity: usize,
-    sample: &[f32],
-) -> Result<CodedSpace> {
-    let metric = params.metric();
-    check_matrix(sample, dim, metric, 0)?;
-    let mut trainer = Sq8Trainer::new(padded_dim(dim));
-    let mut row = PaddedQuery::new(padded_dim(dim))?;
-    for v in sample.chunks_exact(dim) {
-        trainer.observe(prepare_query(&mut row, v, metric));
+/// What a checked file holds: the header's fields, then its sections. Every link names an
+/// existing node on a layer that node is on, and no list is longer than its cap.
+pub(crate) struct FileParts {
+    pub metric: Metric,
+    pub dim: usize,
+    pub m: usize,
+    pub ef_construction: usize,
+    pub seed: u64,
+    /// `(node, top level)` of the entry point; `None` for an empty index.
+    pub entry: Option<(u32, usize)>,
+    /// `nodes` rows of `stride` floats, in the file's memory.
+    pub vectors: RowStore<f32>,
+    /// `nodes` rows of `[count, ids..., zeros]`, `1 + m0` wide, in the file's memory.
+    pub layer0: RowStore<AtomicU32>,
+    /// Each node's top layer (its length is the node count).
+    pub levels: Vec<u8>,
+    /// For each node with level L > 0, in id order, L rows (layers 1..=L) of `[count, ids...,
+    /// zeros]`, `1 + m` wide.
+    pub upper: Vec<u32>,
+    /// Each node's key.
+    pub keys: Vec<u64>,
+}
+
+/// `rows` zeroed rows of `width` elements in a shared mapping of an unlinked scratch file in
+/// `dir`: arena memory the OS can write back and drop under memory pressure. Past `rows` the
+/// store grows on the heap.
+pub(crate) fn scratch_rows<T: ZeroInit>(
+    dir: &Path,
+    width: usize,
+    rows: usize,
+) -> Result<RowStore<T>> {
+    let backing = DiskBacking::<T>::create(dir, rows.saturating_mul(width))?;
+    RowStore::with_backing(width, rows, Box::new(backing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::GraphConfig;
+
+    /// Three nodes, node 0 and 2 on layer 1, entry point 0.
+    fn graph() -> Graph {
+        let config = GraphConfig {
+            m: 2,
+            m0: 4,
+            ef_construction: 10,
+            level_multiplier: 1.0,
+            seed: 9,
+        };
+        let layer0 = RowStore::new(1 + config.m0, 3).unwrap();
+        let levels = [1u8, 0, 1];
+        let upper = [1, 2, 0, /* node 2, layer 1: */ 1, 0, 0];
+        let graph = Graph::restore(config, layer0, &levels, &upper, Some((0, 1))).unwrap();
+        graph.restore_links(0, 0, &[1, 2]);
+        graph.restore_links(1, 0, &[0]);
+        graph.restore_links(2, 0, &[1, 0]);
+        graph
     }
-    CodedSpace::new(trainer.finish()?, metric, capacity)
+
+    fn links(graph: &Graph, id: u32, layer: usize) -> Vec<u32> {
+        graph.links(id, layer).iter().collect()
+    }
+
+    /// Parts written by hand read back as the same parts, mapped or read: the file layer needs no
+    /// index.
+    #[test]
+    fn parts_written_read_back_the_same() {
+        let graph = graph();
+        let vectors = VectorArena::new(3, 3).unwrap();
+        for id in 0..3u32 {
+            vectors.ensure(id).unwrap();
+            // SAFETY: storage ensured just above; this thread alone sees the arena.
+            unsafe { vectors.write(id, &[id as f32, 0.5, -1.0]) };
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parts.vcn");
+        let parts = IndexParts {
+            metric: Metric::InnerProduct,
+            nodes: 3,
+            vectors: &vectors,
+            graph: &graph,
+            keys: &|id| 100 + u64::from(id),
+        };
+        write(&path, &parts).unwrap();
+
+        for access in [Access::Read, Access::Map] {
+            let back = read(&path, access).unwrap();
+            assert_eq!(back.metric, Metric::InnerProduct);
+            assert_eq!(
+                (back.dim, back.m, back.ef_construction, back.seed),
+                (3, 2, 10, 9)
+            );
+            assert_eq!(back.entry, Some((0, 1)));
+            assert_eq!(back.levels, [1, 0, 1]);
+            assert_eq!(back.upper, [1, 2, 0, 1, 0, 0]);
+            assert_eq!(back.keys, [100, 101, 102]);
+            for id in 0..3u32 {
+                assert_eq!(back.vectors.row(id as usize), vectors.get(id));
+            }
+            let restored = Graph::restore(
+                *graph.config(),
+                back.layer0,
+                &back.levels,
+                &back.upper,
+                back.entry,
+            )
+            .unwrap();
+            assert_eq!(restored.entry(), Some((0, 1)));
+            for (id, level) in [(0, 1), (1, 0), (2, 1)] {
+                assert_eq!(restored.level_of(id), level);
+                for layer in 0..=level {
+                    assert_eq!(links(&restored, id, layer), links(&graph, id, layer));
+                }
+            }
+        }
+        let info = verify(&path).unwrap();
+        assert_eq!((info.nodes, info.dim, info.m), (3, 3, 2));
+    }
 }

@@ -1,27 +1,68 @@
-//! Turning the bytes of an index file into an [`Index`], checking everything it relies on.
+//! Turning the bytes of an index file into [`FileParts`], checking everything they are relied on
+//! for; and verifying a file without keeping it.
 
 use std::path::Path;
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 use super::file::{FileBytes, SectionBacking};
-use super::format::{Header, Section, SECTIONS};
-use crate::arena::{RowStore, VectorArena};
+use super::format::{self, Header, Section, SECTIONS};
+use super::{FileInfo, FileParts};
+use crate::arena::RowStore;
 use crate::error::{Error, Result};
-use crate::graph::Graph;
-use crate::index::graph_config;
-use crate::{Index, IndexParams};
 
-/// What to check beyond the structure (which is always checked).
+/// How a file is brought in, and so what is checked beyond the structure (always checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read whole into RAM; every section's checksum is checked.
+    Read,
+    /// Mapped copy-on-write; every checksum but the vectors', so that opening does not read
+    /// every vector page.
+    Map,
+}
+
+/// What to check beyond the structure.
 #[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Checks {
+enum Checks {
     /// Every section's checksum: reads the whole file.
     All,
-    /// All but the vectors', so opening a mapped file does not read every vector page.
+    /// All but the vectors'.
     AllButVectors,
 }
 
-pub(crate) fn header_of(file: &FileBytes, path: &Path) -> Result<Header> {
+/// Reads and checks the file at `path` (see [`Access`]) into its parts: vectors and layer-0
+/// links stay in the file's memory.
+pub(crate) fn read(path: &Path, access: Access) -> Result<FileParts> {
+    match access {
+        Access::Read => parts_of(FileBytes::read(path)?, Checks::All, path),
+        Access::Map => parts_of(FileBytes::map(path)?, Checks::AllButVectors, path),
+    }
+}
+
+/// Checks every checksum of the file at `path` (reading it whole, sequentially) and reports
+/// what it holds.
+pub(crate) fn verify(path: &Path) -> Result<FileInfo> {
+    let file = FileBytes::read(path)?;
+    let header = header_of(&file, path)?;
+    check_sections(&file, &header, Checks::All, path)?;
+    Ok(FileInfo {
+        format_version: header.version,
+        dim: header.dim,
+        metric: header.metric,
+        m: header.m,
+        ef_construction: header.ef_construction,
+        seed: header.seed,
+        nodes: header.nodes,
+        file_bytes: file.len() as u64,
+        sections: SECTIONS
+            .iter()
+            .zip(&header.sections)
+            .map(|(s, e)| (s.name(), e.len, e.crc))
+            .collect(),
+    })
+}
+
+fn header_of(file: &FileBytes, path: &Path) -> Result<Header> {
     let bad = |reason: String| Error::corrupt(path, reason);
     // SAFETY: nothing writes the file's memory while the index is being opened.
     let bytes = unsafe { file.bytes() };
@@ -29,15 +70,10 @@ pub(crate) fn header_of(file: &FileBytes, path: &Path) -> Result<Header> {
 }
 
 /// Checks the section checksums (and that the gaps between sections are zero).
-pub(crate) fn check_sections(
-    file: &FileBytes,
-    header: &Header,
-    checks: Checks,
-    path: &Path,
-) -> Result<()> {
+fn check_sections(file: &FileBytes, header: &Header, checks: Checks, path: &Path) -> Result<()> {
     // SAFETY: as in `header_of`.
     let bytes = unsafe { file.bytes() };
-    let mut gap_start = super::format::HEADER_LEN;
+    let mut gap_start = format::HEADER_LEN;
     for (i, s) in header.sections.iter().enumerate() {
         let (start, end) = (s.offset as usize, (s.offset + s.len) as usize);
         if bytes[gap_start..start].iter().any(|&b| b != 0) {
@@ -75,8 +111,8 @@ fn u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 }
 
-/// Builds an index over `file`: vectors and layer-0 links are used in place.
-pub(crate) fn index_from_file(file: FileBytes, checks: Checks, path: &Path) -> Result<Index> {
+/// The parts of `file`, checked: vectors and layer-0 links are used in place.
+fn parts_of(file: FileBytes, checks: Checks, path: &Path) -> Result<FileParts> {
     if cfg!(target_endian = "big") {
         return Err(Error::corrupt(
             path,
@@ -86,7 +122,7 @@ pub(crate) fn index_from_file(file: FileBytes, checks: Checks, path: &Path) -> R
     let bad = |reason: String| Error::corrupt(path, reason);
     let header = header_of(&file, path)?;
     check_sections(&file, &header, checks, path)?;
-    // SAFETY: as in `header_of`; the slices below are dropped before the index is shared.
+    // SAFETY: as in `header_of`; the slices below are dropped before the parts are returned.
     let bytes = unsafe { file.bytes() };
     let section = |s: Section| {
         let e = header.section(s);
@@ -134,30 +170,20 @@ pub(crate) fn index_from_file(file: FileBytes, checks: Checks, path: &Path) -> R
     }
     let row_up = (1 + header.m) * 4;
     let mut upper = section(Section::Upper).chunks_exact(row_up);
-    let mut upper_links = Vec::with_capacity(upper_rows);
     for (id, &level) in levels.iter().enumerate() {
         for layer in 1..=level as usize {
             let row = upper
                 .next()
                 .ok_or_else(|| bad("upper-link section too short".into()))?;
             check_row(id, layer, row, header.m)?;
-            let ids: Vec<u32> = u32s(row)
-                .skip(1)
-                .take(u32s(row).next().unwrap_or(0) as usize)
-                .collect();
-            upper_links.push(ids);
         }
     }
+    let upper: Vec<u32> = u32s(section(Section::Upper)).collect();
     let keys: Vec<u64> = section(Section::Keys)
         .chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
         .collect();
 
-    let params = IndexParams::new(header.metric)
-        .m(header.m)
-        .ef_construction(header.ef_construction)
-        .seed(header.seed);
-    params.validate().map_err(|e| bad(e.to_string()))?;
     let vectors_at = header.section(Section::Vectors).offset as usize;
     let layer0_at = header.section(Section::Layer0).offset as usize;
     let file = Arc::new(file);
@@ -176,25 +202,17 @@ pub(crate) fn index_from_file(file: FileBytes, checks: Checks, path: &Path) -> R
                 .map_err(bad)?,
         ),
     )?;
-    let graph = Graph::with_layer0(graph_config(&params), layer0, n);
-    let mut upper_links = upper_links.into_iter();
-    for (id, &level) in levels.iter().enumerate() {
-        graph.prepare_node(id as u32, level as usize)?;
-        for layer in 1..=level as usize {
-            if let Some(ids) = upper_links.next() {
-                graph.restore_links(id as u32, layer, &ids);
-            }
-        }
-    }
-    if let Some((entry, top)) = header.entry {
-        graph.restore_entry(entry, top);
-    }
-    let index = Index::from_parts(
-        params,
-        VectorArena::from_rows(header.dim, vectors),
-        graph,
-        n,
-    );
-    index.restore_nodes(keys.into_iter());
-    Ok(index)
+    Ok(FileParts {
+        metric: header.metric,
+        dim: header.dim,
+        m: header.m,
+        ef_construction: header.ef_construction,
+        seed: header.seed,
+        entry: header.entry,
+        vectors,
+        layer0,
+        levels,
+        upper,
+        keys,
+    })
 }

@@ -1,12 +1,13 @@
-//! Writing an index file: sections streamed with their checksums, then the header, atomically.
+//! Writing an index file from [`IndexParts`]: sections streamed with their checksums, then the
+//! header, atomically.
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::atomic::write_atomic;
 use super::format::{Header, Section, HEADER_LEN, SECTIONS, VERSION};
+use super::IndexParts;
 use crate::error::{Error, Result};
-use crate::Index;
 
 /// A writer that keeps the CRC-32C and length of what passes through it.
 struct Checked<'a, W: Write> {
@@ -23,17 +24,20 @@ impl<W: Write> Checked<'_, W> {
     }
 }
 
-pub(crate) fn save(index: &Index, path: &Path) -> Result<()> {
+/// Writes `parts` to `path` atomically (see [`write_atomic`]).
+pub(crate) fn write(path: &Path, parts: &IndexParts<'_>) -> Result<()> {
     if cfg!(target_endian = "big") {
         return Err(Error::Unsupported(
             "index files are little-endian; big-endian hosts cannot save them",
         ));
     }
-    let nodes = index
-        .quiescent_len()
-        .ok_or(Error::Busy { operation: "save" })?;
-    let (space, graph) = index.parts();
-    let params = index.params();
+    let IndexParts {
+        metric,
+        nodes,
+        vectors,
+        graph,
+        keys,
+    } = *parts;
     let config = graph.config();
     let levels: Vec<u8> = (0..nodes as u32)
         .map(|id| graph.level_of(id) as u8)
@@ -41,13 +45,13 @@ pub(crate) fn save(index: &Index, path: &Path) -> Result<()> {
     let upper_rows: usize = levels.iter().map(|&l| l as usize).sum();
     let mut header = Header {
         version: VERSION,
-        metric: index.metric(),
-        dim: index.dim(),
-        stride: space.vectors.stride(),
+        metric,
+        dim: vectors.dim(),
+        stride: vectors.stride(),
         m: config.m,
         m0: config.m0,
-        ef_construction: params.get_ef_construction(),
-        seed: params.get_seed(),
+        ef_construction: config.ef_construction,
+        seed: config.seed,
         nodes,
         entry: graph.entry(),
         sections: Default::default(),
@@ -69,7 +73,7 @@ pub(crate) fn save(index: &Index, path: &Path) -> Result<()> {
             match section {
                 Section::Vectors => {
                     for id in 0..nodes as u32 {
-                        out.put(bytemuck::cast_slice(space.vectors.get(id)))?;
+                        out.put(bytemuck::cast_slice(vectors.get(id)))?;
                     }
                 }
                 Section::Layer0 => {
@@ -92,7 +96,7 @@ pub(crate) fn save(index: &Index, path: &Path) -> Result<()> {
                 }
                 Section::Keys => {
                     for id in 0..nodes as u32 {
-                        out.put(&index.key_of(id).to_le_bytes())?;
+                        out.put(&keys(id).to_le_bytes())?;
                     }
                 }
             }
