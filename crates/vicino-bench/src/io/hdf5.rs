@@ -70,14 +70,7 @@ pub struct AnnDataset {
 /// non-string `distance`; [`Error::UnknownDistance`]; [`Error::Format`] for an
 /// id past the last train row or out of `i32` range.
 pub fn read_ann_hdf5(path: &Path) -> Result<AnnDataset> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-        ));
-    }
-    let file_len = meta.len();
+    let file_len = super::check_regular(path)?.len();
     let reader = Reader {
         path,
         file_len,

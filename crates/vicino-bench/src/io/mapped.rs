@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::{Advice, Mmap};
 
-use super::{npy, Kind};
+use super::{npy, vecs, Kind};
 use crate::{Error, Result};
 
 /// How rows lie in the file: `rows` runs of `dim` elements, `stride` bytes apart from `first`.
@@ -41,6 +41,7 @@ impl std::fmt::Debug for VectorFile {
 impl VectorFile {
     pub fn open(path: &Path) -> Result<Self> {
         let kind = Kind::of(path)?;
+        super::check_regular(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         // SAFETY: a read-only mapping; another process truncating the file while it is mapped
         // would fault us, as with any mapped file (we do not change it ourselves).
@@ -48,7 +49,7 @@ impl VectorFile {
         let bytes: &[u8] = &map;
         let (rows, dim, layout) = match kind {
             Kind::Fvecs => {
-                let (rows, dim) = vecs_shape(bytes, 4, path, "fvecs")?;
+                let (rows, dim) = vecs::check_rows(bytes, path, "fvecs", 4)?;
                 (
                     rows,
                     dim,
@@ -59,7 +60,7 @@ impl VectorFile {
                 )
             }
             Kind::Bvecs => {
-                let (rows, dim) = vecs_shape(bytes, 1, path, "bvecs")?;
+                let (rows, dim) = vecs::check_rows(bytes, path, "bvecs", 1)?;
                 (
                     rows,
                     dim,
@@ -151,41 +152,6 @@ impl VectorFile {
     }
 }
 
-/// `(rows, dim)` of an fvecs/bvecs file whose elements are `elem` bytes, checking every row.
-fn vecs_shape(
-    bytes: &[u8],
-    elem: usize,
-    path: &Path,
-    format: &'static str,
-) -> Result<(usize, usize)> {
-    let bad = |reason: String| Error::format(path, format, reason);
-    let first = bytes
-        .get(..4)
-        .ok_or_else(|| bad("file holds no vectors".into()))?;
-    let dim = i32::from_le_bytes([first[0], first[1], first[2], first[3]]);
-    if dim <= 0 || dim as usize > super::MAX_DIM {
-        return Err(bad(format!("row 0 declares dimension {dim}")));
-    }
-    let dim = dim as usize;
-    let stride = 4 + elem * dim;
-    if !bytes.len().is_multiple_of(stride) {
-        return Err(bad(format!(
-            "truncated row {}: {} of its {stride} bytes",
-            bytes.len() / stride,
-            bytes.len() % stride
-        )));
-    }
-    for (row, chunk) in bytes.chunks_exact(stride).enumerate() {
-        if chunk[..4] != first[..4] {
-            let got = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            return Err(bad(format!(
-                "row {row} has dimension {got}, row 0 has {dim}"
-            )));
-        }
-    }
-    Ok((bytes.len() / stride, dim))
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{read_vectors, write_fvecs, write_npy, Matrix};
@@ -227,6 +193,29 @@ mod tests {
                     path.display()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_row_of_another_dimension_is_named_not_taken_for_a_truncation() {
+        // Ten rows of dimension 3, but row 5 declares 4 (and holds 4 values): the length is no
+        // longer a whole number of rows, and the error must name row 5, not a later truncation.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mixed.fvecs");
+        let mut bytes = Vec::new();
+        for row in 0..10 {
+            let dim: i32 = if row == 5 { 4 } else { 3 };
+            bytes.extend(dim.to_le_bytes());
+            for j in 0..dim {
+                bytes.extend((j as f32).to_le_bytes());
+            }
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        for err in [
+            VectorFile::open(&path).unwrap_err().to_string(),
+            read_vectors(&path).unwrap_err().to_string(),
+        ] {
+            assert!(err.contains("row 5 has dimension 4"), "{err}");
         }
     }
 

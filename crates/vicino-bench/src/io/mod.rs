@@ -155,7 +155,27 @@ impl Kind {
 
 /// The whole file in memory. (A later change maps it instead; the parsers take `&[u8]` for that.)
 fn read_file(path: &Path) -> Result<Vec<u8>> {
+    check_regular(path)?;
     std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Fails unless `path` is a regular file (after following links), checked before it is opened:
+/// a FIFO would block the open, and `/dev/zero` or a socket would be read until memory runs out.
+/// A folder is `IsADirectory`, anything else `InvalidInput`. Every reader starts here.
+pub(crate) fn check_regular(path: &Path) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(meta);
+    }
+    let e = if meta.is_dir() {
+        std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory")
+    } else {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a device, FIFO or socket cannot be read as data)",
+        )
+    };
+    Err(Error::io(path, e))
 }
 
 /// [`vicino::write_atomic`] (temp file, fsync, rename), its I/O error as ours.
@@ -261,6 +281,41 @@ mod tests {
             let path = dir.path().join(name);
             assert!(matches!(read_ivecs(&path), Err(Error::Io { path: p, .. }) if p == path));
         }
+    }
+
+    #[test]
+    fn devices_and_fifos_are_refused_before_they_are_opened() {
+        // /dev/zero would be read until memory runs out and a FIFO would block the open: both
+        // must fail at once, by every reader (plain, mapped, HDF5).
+        let dir = tempfile::tempdir().unwrap();
+        let zero = dir.path().join("zero.fvecs");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let fifo = dir.path().join("pipe.fvecs");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let mut paths = vec![zero];
+        if made.is_ok_and(|s| s.success()) {
+            paths.push(fifo);
+        }
+        let not_regular = |r: Result<()>| match r {
+            Err(Error::Io { source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::InvalidInput, "{source}")
+            }
+            other => panic!("expected an InvalidInput Io error, got {other:?}"),
+        };
+        for path in &paths {
+            not_regular(read_vectors(path).map(drop));
+            not_regular(VectorFile::open(path).map(drop));
+            let hdf5 = path.with_extension("hdf5");
+            std::fs::rename(path, &hdf5).unwrap();
+            not_regular(read_ann_hdf5(&hdf5).map(drop));
+            std::fs::rename(&hdf5, path).unwrap();
+        }
+        assert!(
+            matches!(
+                read_vectors(dir.path()),
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::IsADirectory
+            ) || matches!(read_vectors(dir.path()), Err(Error::UnknownFormat { .. }))
+        );
     }
 
     #[test]

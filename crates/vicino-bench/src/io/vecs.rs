@@ -66,9 +66,10 @@ fn parse_vecs<T: Pod>(
     Ok(Matrix { rows, dim, data })
 }
 
-/// Walks the row headers: every row must declare row 0's dimension and be whole. Returns
-/// `(rows, dim)`.
-fn check_rows(
+/// Walks the row headers: every row must declare row 0's dimension and be whole, each row's
+/// header checked before its length (so a row of another dimension is named as such, not as a
+/// truncation further on). Returns `(rows, dim)`. The mapped reader uses it too.
+pub(super) fn check_rows(
     bytes: &[u8],
     path: &Path,
     format: &'static str,
