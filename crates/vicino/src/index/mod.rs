@@ -54,10 +54,10 @@ pub struct Neighbor {
 /// The checks every constructor makes before allocating.
 fn check_shape(params: &IndexParams, dim: usize, capacity: usize) -> Result<()> {
     params.validate()?;
-    if dim == 0 {
+    if !(1..=MAX_DIM).contains(&dim) {
         return Err(Error::InvalidParameter {
             name: "dim",
-            reason: "must be at least 1".into(),
+            reason: format!("must be between 1 and {MAX_DIM}, got {dim}"),
         });
     }
     if capacity > MAX_NODES {

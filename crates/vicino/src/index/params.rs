@@ -3,6 +3,10 @@
 use crate::error::{Error, Result};
 use crate::metric::Metric;
 
+/// The largest `ef_construction` taken: far above any useful value (hnswlib's examples use
+/// 100-500), and well inside the index file's 32-bit field.
+pub const MAX_EF_CONSTRUCTION: usize = 1 << 20;
+
 /// How an index is built. Start from [`IndexParams::new`] and change what you need:
 ///
 /// ```
@@ -88,10 +92,13 @@ impl IndexParams {
                 reason: format!("must be between 2 and 1024, got {}", self.m),
             });
         }
-        if self.ef_construction == 0 {
+        if !(1..=MAX_EF_CONSTRUCTION).contains(&self.ef_construction) {
             return Err(Error::InvalidParameter {
                 name: "ef_construction",
-                reason: "must be at least 1".into(),
+                reason: format!(
+                    "must be between 1 and {MAX_EF_CONSTRUCTION}, got {}",
+                    self.ef_construction
+                ),
             });
         }
         Ok(())
@@ -112,6 +119,23 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused() {
+        // Values the index file's u32 fields could not hold (one that wraps to 64) included.
+        for ef in [MAX_EF_CONSTRUCTION + 1, 4_294_967_296, 4_294_967_360] {
+            let err = IndexParams::new(Metric::L2)
+                .ef_construction(ef)
+                .validate()
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidParameter {
+                        name: "ef_construction",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
         for m in [0, 1, 5000] {
             let err = IndexParams::new(Metric::L2).m(m).validate().unwrap_err();
             assert!(

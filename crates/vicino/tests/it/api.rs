@@ -97,9 +97,20 @@ fn bad_parameters_and_empty_input() {
         Index::build(params.m(1), 2, &[1.0, 2.0]),
         Err(Error::InvalidParameter { name: "m", .. })
     ));
+    // A dimension or ef_construction the index file could not hold is refused when the index
+    // is made, not when it is saved (or loaded).
+    for dim in [0, vicino::MAX_DIM + 1] {
+        assert!(matches!(
+            Index::new(params, dim),
+            Err(Error::InvalidParameter { name: "dim", .. })
+        ));
+    }
     assert!(matches!(
-        Index::new(params, 0),
-        Err(Error::InvalidParameter { name: "dim", .. })
+        Index::new(params.ef_construction(4_294_967_360), 8),
+        Err(Error::InvalidParameter {
+            name: "ef_construction",
+            ..
+        })
     ));
     assert!(matches!(
         Index::build(params, 3, &[1.0; 4]),
