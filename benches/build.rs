@@ -3,11 +3,17 @@
 //! machine. One line per thread count: `build/threads/1`, `build/threads/<all>`.
 //!
 //! Every index built, warm-up included, is checked before its time counts: recall@10 at ef 64
-//! on 100 held-out queries against brute force must reach 0.9, or the bench panics.
+//! on 100 held-out queries against brute force must reach 0.9, or the bench panics. The lowest
+//! recall seen is printed per line (`build/threads/1: 12 builds checked, lowest recall@10 ...`).
 //!
-//! `cargo bench --bench build` (about a minute on 2 cores); one line:
-//! `cargo bench --bench build -- build/threads/1`. Criterion flags such as
-//! `--measurement-time` and `--sample-size` override the defaults set below.
+//! ```text
+//! cargo bench --bench build                              # about a minute on 2 cores
+//! cargo bench --bench build -- build/threads/1           # one line
+//! VICINO_BENCH_QUICK=1 cargo bench --bench build         # CI: 3,000 rows, short times
+//! ```
+//!
+//! Criterion's `--warm-up-time`, `--measurement-time` and `--sample-size` override the defaults
+//! set at the bottom. No plots are drawn (see `common::criterion`).
 
 mod common;
 
@@ -21,7 +27,8 @@ use criterion::{
 use rayon::ThreadPoolBuilder;
 use vicino::{Index, IndexParams, Metric};
 
-const ROWS: usize = 20_000;
+/// Rows built (normal, quick mode).
+const ROWS: (usize, usize) = (20_000, 3_000);
 const DIM: usize = 64;
 const M: usize = 16;
 const EF_CONSTRUCTION: usize = 100;
@@ -33,7 +40,8 @@ const CHECK_EF: usize = 64;
 const MIN_RECALL: f64 = 0.9;
 
 fn build(c: &mut Criterion) {
-    let (base, queries) = common::clustered(ROWS, CHECK_QUERIES, DIM);
+    let rows = common::pick(ROWS.0, ROWS.1);
+    let (base, queries) = common::clustered(rows, CHECK_QUERIES, DIM);
     let truth = common::ground_truth(Metric::L2, DIM, &base, &queries);
     let params = IndexParams::new(Metric::L2)
         .m(M)
@@ -45,7 +53,7 @@ fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("build");
     // A build takes seconds: one build per sample rather than criterion's 1, 2, ... n ramp.
     group
-        .throughput(Throughput::Elements(ROWS as u64))
+        .throughput(Throughput::Elements(rows as u64))
         .sampling_mode(SamplingMode::Flat);
     for threads in thread_counts {
         let pool = ThreadPoolBuilder::new()
@@ -66,8 +74,8 @@ fn build(c: &mut Criterion) {
                     let recall = common::recall(&index, &queries, &truth, CHECK_EF);
                     assert!(
                         recall >= MIN_RECALL,
-                        "build on {threads} threads: recall@{} at ef {CHECK_EF} is {recall:.4}, \
-                         below {MIN_RECALL} (data seed {})",
+                        "build of {rows} rows on {threads} threads: recall@{} at ef {CHECK_EF} \
+                         is {recall:.4}, below {MIN_RECALL} (data seed {})",
                         common::K,
                         common::SEED
                     );
@@ -80,8 +88,8 @@ fn build(c: &mut Criterion) {
         });
         if builds > 0 {
             eprintln!(
-                "build/threads/{threads}: {builds} builds checked, lowest recall@{} at ef \
-                 {CHECK_EF} {worst:.4}",
+                "build/threads/{threads}: {builds} builds of {rows} x {DIM} checked, lowest \
+                 recall@{} at ef {CHECK_EF} {worst:.4} (floor {MIN_RECALL})",
                 common::K
             );
         }
@@ -91,10 +99,7 @@ fn build(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(10));
+    config = common::criterion(10, Duration::from_secs(1), Duration::from_secs(10));
     targets = build
 }
 criterion_main!(benches);

@@ -1,6 +1,16 @@
-//! What the `build` and `search` benches share: seeded synthetic data, exact ground truth and
-//! recall@k, so that each bench checks the index it measures before reporting a time.
+//! What the benches share: the quick mode and criterion's settings (every bench), seeded
+//! synthetic data, exact ground truth and recall@k (`build` and `search`, so that each checks
+//! the index it measures before reporting a time).
+//!
+//! Quick mode (`VICINO_BENCH_QUICK=1`, for CI): every group still runs and checks its results,
+//! on smaller data, with 0.1 s of warm-up and 0.3 s of measurement per line.
 
+// Each bench uses part of this module.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use criterion::Criterion;
 use vicino::{Index, Metric};
 use vicino_bench::synth::Mixture;
 use vicino_bench::truth;
@@ -24,6 +34,41 @@ const MIXTURE: Mixture = Mixture {
     basis_sd: 0.3,
     seed: SEED,
 };
+
+/// The variable that turns the quick mode on (any value but empty or `0`).
+pub const QUICK_ENV: &str = "VICINO_BENCH_QUICK";
+
+/// Whether the quick mode is on.
+pub fn quick() -> bool {
+    std::env::var_os(QUICK_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `normal`, or `quick` in the quick mode.
+pub fn pick<T>(normal: T, quick: T) -> T {
+    if self::quick() {
+        quick
+    } else {
+        normal
+    }
+}
+
+/// Criterion with these defaults (10 samples, 0.1 s warm-up and 0.3 s measurement in the quick
+/// mode) and no plots: no gnuplot run and no plotters font lookup, whatever the machine has.
+/// Command-line flags (`--warm-up-time`, `--measurement-time`, `--sample-size`) still override
+/// the times, since the benches set none per group.
+pub fn criterion(sample_size: usize, warm_up: Duration, measurement: Duration) -> Criterion {
+    let (sample_size, warm_up, measurement) = if quick() {
+        eprintln!("{QUICK_ENV} is set: quick mode (0.1 s warm-up, 0.3 s measurement, 10 samples)");
+        (10, Duration::from_millis(100), Duration::from_millis(300))
+    } else {
+        (sample_size, warm_up, measurement)
+    };
+    Criterion::default()
+        .sample_size(sample_size)
+        .warm_up_time(warm_up)
+        .measurement_time(measurement)
+        .without_plots()
+}
 
 /// `rows` base vectors and `queries` query vectors of `dim` floats (row-major). Queries are
 /// drawn after the base from the same stream, so they come from the same distribution but are
