@@ -13,6 +13,10 @@
 # DIR, then renamed). A dataset already present and verified is skipped. A file that fails
 # verification stays in DIR/.partial/ for inspection.
 #
+# vicino_bench::datasets (and so `VICINO_BENCH_DATASET=NAME cargo bench --bench search`) loads
+# sets by name from this layout; crates/vicino-bench/tests/datasets.rs runs this script and
+# checks that it does, reading the tables below: keep their shape.
+#
 # Environment:
 #   VICINO_DATA       data folder when --data-dir is not given
 #   VICINO_FETCH_CMD  download command used instead of curl/wget, invoked as
