@@ -21,6 +21,13 @@ pub enum Error {
     #[error("vector {row} has a non-finite value at component {component}")]
     NonFinite { row: usize, component: usize },
 
+    /// A vector so long that distances to it would overflow (see [`crate::MAX_SQUARED_NORM`]).
+    #[error(
+        "vector {row} has squared length {squared_norm:e}, above the limit of {:e}",
+        crate::MAX_SQUARED_NORM
+    )]
+    TooLarge { row: usize, squared_norm: f64 },
+
     /// A zero vector under the cosine metric, which has no direction.
     #[error("vector {row} is all zeros, which has no cosine direction")]
     ZeroVector { row: usize },

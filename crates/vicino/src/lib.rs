@@ -33,5 +33,5 @@ mod space;
 
 pub use error::{Error, Result};
 pub use index::{FlatIndex, Index, IndexParams, Neighbor, MAX_DIM, MAX_NODES};
-pub use metric::Metric;
+pub use metric::{Metric, MAX_SQUARED_NORM};
 pub use persist::{write_atomic, FileInfo, FORMAT_VERSION};

@@ -5,6 +5,11 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
+/// The largest squared length a vector may have: a quarter of `f32::MAX`, so that the squared
+/// distance between two such vectors (at most twice the sum of their squared lengths) and their
+/// dot product stay finite.
+pub const MAX_SQUARED_NORM: f32 = f32::MAX / 4.0;
+
 /// How closeness is measured. Every metric reports a *distance*: smaller is closer.
 ///
 /// | metric | reported distance | notes |
@@ -33,14 +38,19 @@ impl Metric {
     }
 
     /// Whether `vector` can be indexed or searched under this metric: every component finite,
-    /// and not all zeros under cosine (no direction). `row` numbers the vector in the error.
-    /// Every entry point of the index makes this check; tools that read a file before building
-    /// call it to report a bad row by its place in the file.
+    /// a squared length of at most [`MAX_SQUARED_NORM`] (so no distance between two accepted
+    /// vectors overflows `f32`), and not all zeros under cosine (no direction). `row` numbers
+    /// the vector in the error. Every entry point of the index makes this check; tools that
+    /// read a file before building call it to report a bad row by its place in the file.
     pub fn check_vector(self, vector: &[f32], row: usize) -> Result<(), Error> {
         if let Some(component) = vector.iter().position(|x| !x.is_finite()) {
             return Err(Error::NonFinite { row, component });
         }
-        if self == Metric::Cosine && vector.iter().all(|&x| x == 0.0) {
+        let squared_norm: f64 = vector.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        if squared_norm > f64::from(MAX_SQUARED_NORM) {
+            return Err(Error::TooLarge { row, squared_norm });
+        }
+        if self == Metric::Cosine && squared_norm == 0.0 {
             return Err(Error::ZeroVector { row });
         }
         Ok(())

@@ -58,7 +58,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
                 Ok::<_, vicino::Error>(())
             })
     })?;
-    index.repair();
+    index.repair()?;
     let build_seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let rss_after = rss_bytes();

@@ -19,7 +19,9 @@ pub(crate) fn top_k(
     ids: impl Iterator<Item = u32>,
     k: usize,
 ) -> Vec<Candidate> {
-    let mut best = BinaryHeap::with_capacity(k + 1);
+    // Never more than there are ids: a huge k must not allocate for itself.
+    let room = ids.size_hint().1.map_or(k, |n| n.min(k));
+    let mut best = BinaryHeap::with_capacity(room.saturating_add(1));
     for id in ids {
         let distance = space.to_node(query, id);
         if best.len() < k {

@@ -13,8 +13,11 @@ use crate::persist::{self, Access, FileInfo, IndexParts};
 impl Index {
     /// Writes the index to `path` atomically (a temp file in the same folder, fsync, rename): an
     /// error or a crash never leaves a partial file there nor harms the file it replaces.
-    /// Fails if another thread is adding at that moment.
+    /// Adds in flight on other threads finish first, and adds started meanwhile wait until the
+    /// file is written, so the file is one consistent graph (searches go on meanwhile).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        // Inserts in flight finish first and new ones wait: the file is one consistent graph.
+        let _quiet = self.without_inserts();
         let nodes = self
             .quiescent_len()
             .ok_or(Error::Busy { operation: "save" })?;

@@ -88,7 +88,7 @@ fn incremental_adds_past_the_reserve_keep_invariants() {
     for (i, row) in data.chunks_exact(dim).enumerate() {
         index.add(i as u64 * 3, row).unwrap();
     }
-    index.repair();
+    index.repair().unwrap();
     check_invariants(&index);
     let hit = index.search(&data[dim * 77..dim * 78], 1, 50).unwrap();
     assert_eq!(hit[0].key, 77 * 3);
@@ -106,7 +106,7 @@ fn repair_relinks_an_orphaned_node() {
     on_disk.add_batch(&keys, &data).unwrap();
     for index in [Index::build(params, dim, &data).unwrap(), on_disk] {
         let graph = &index.graph;
-        index.repair();
+        index.repair().unwrap();
         let (entry, _) = graph.entry().unwrap();
         let orphan = if entry == 700 { 701 } else { 700 };
         // Cut every layer-0 link into the orphan.
@@ -118,7 +118,7 @@ fn repair_relinks_an_orphaned_node() {
             }
         }
         assert!(graph.unreachable(index.len()).contains(&orphan));
-        assert!(index.repair() >= 1);
+        assert!(index.repair().unwrap() >= 1);
         check_invariants(&index);
         let hit = index
             .search(&data[orphan as usize * dim..][..dim], 1, 64)

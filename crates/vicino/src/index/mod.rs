@@ -24,6 +24,8 @@ pub use params::IndexParams;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
+
 use rayon::prelude::*;
 
 pub use crate::graph::MAX_NODES;
@@ -95,8 +97,15 @@ pub struct Index {
     build_codes: Option<CodedSpace>,
     graph: Graph,
     slots: NodeStore<Slot>,
-    /// Ids handed out (some may still be being inserted).
+    /// Ids handed out, every one with its storage in place (some may still be being linked).
     allocated: AtomicUsize,
+    /// Held while an id is handed out and its storage made: an id is published only once every
+    /// row it needs exists, and a failed insert gives nothing out.
+    allocation: Mutex<()>,
+    /// Inserts hold it shared for their whole run; `save` and `repair` hold it exclusively, so
+    /// they wait for inserts in flight and see a graph no insert is changing. Searches never
+    /// take it.
+    inserts: RwLock<()>,
     /// Nodes fully inserted.
     ready: AtomicUsize,
     pool: ScratchPool,
@@ -164,6 +173,8 @@ impl Index {
             graph,
             slots: NodeStore::new(reserve),
             allocated: AtomicUsize::new(0),
+            allocation: Mutex::new(()),
+            inserts: RwLock::new(()),
             ready: AtomicUsize::new(0),
             pool,
         }
@@ -195,7 +206,7 @@ impl Index {
         let index = Self::with_capacity(params, dim, rows)?;
         let keys: Vec<u64> = (0..rows as u64).collect();
         index.add_batch(&keys, data)?;
-        index.repair();
+        index.repair()?;
         Ok(index)
     }
 
@@ -224,47 +235,31 @@ impl Index {
     /// ([`Index::build`] does this already; call it after a series of [`Index::add`] or
     /// [`Index::add_batch`] calls: it walks the whole graph once, so not after every add).
     /// Returns the number of nodes re-linked; typically a handful per hundred thousand.
-    pub fn repair(&self) -> usize {
+    ///
+    /// Inserts in flight on other threads are waited for, and new ones wait until it is done.
+    pub fn repair(&self) -> Result<usize> {
+        let mut work = self.pool.get()?;
+        let _quiet = self.inserts.write();
         let nodes = self.ready.load(Ordering::Acquire);
-        if nodes != self.allocated.load(Ordering::Acquire) {
-            // Inserts are in flight on other threads; their batch will repair when done.
-            return 0;
-        }
-        let Ok(mut work) = self.pool.get() else {
-            return 0;
-        };
         let (vectors, scratch) = (&self.space.vectors, &mut work.scratch);
         // Distances as the build computed them: on codes, an on-disk build reads one vector per
         // orphan from the scratch file instead of one per distance.
-        match &self.build_codes {
+        Ok(match &self.build_codes {
             Some(codes) => self
                 .graph
                 .repair_reachability(codes, vectors, nodes, scratch),
             None => self
                 .graph
                 .repair_reachability(&self.space, vectors, nodes, scratch),
-        }
+        })
     }
 
     fn insert_checked(&self, key: u64, vector: &[f32]) -> Result<()> {
-        let id = self.allocated.fetch_add(1, Ordering::Relaxed);
-        if id >= MAX_NODES {
-            self.allocated.fetch_sub(1, Ordering::Relaxed);
-            return Err(Error::CapacityExceeded {
-                capacity: MAX_NODES,
-            });
-        }
-        let id32 = id as u32;
-        let level = self.graph.draw_level(id32);
-        self.space.vectors.ensure(id32)?;
-        self.slots.ensure(id)?;
-        self.graph.prepare_node(id32, level)?;
-        if let Some(codes) = &self.build_codes {
-            codes.ensure(id32)?;
-        }
-
         let mut work = self.pool.get()?;
         let work = &mut *work;
+        let _inserting = self.inserts.read();
+        let (id, level) = self.allocate()?;
+        let id32 = id as u32;
         let v = prepare_query(&mut work.query, vector, self.metric());
         // SAFETY: `id` was just handed out by `allocated` to this call alone and is not linked
         // anywhere yet, so no other thread reads or writes its row; storage was ensured above.
@@ -285,6 +280,29 @@ impl Index {
         slot.ready.store(true, Ordering::Release);
         self.ready.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Hands out the next id with every row it needs (vector, slot, links, code) in place, and
+    /// its level. On an error nothing is handed out, and the next insert tries the same id.
+    fn allocate(&self) -> Result<(usize, usize)> {
+        let _one_at_a_time = self.allocation.lock();
+        let id = self.allocated.load(Ordering::Relaxed);
+        if id >= MAX_NODES {
+            return Err(Error::CapacityExceeded {
+                capacity: MAX_NODES,
+            });
+        }
+        let id32 = id as u32;
+        let level = self.graph.draw_level(id32);
+        self.space.vectors.ensure(id32)?;
+        self.slots.ensure(id)?;
+        if let Some(codes) = &self.build_codes {
+            codes.ensure(id32)?;
+        }
+        // Last: it sets the node's upper links only once its other storage exists.
+        self.graph.prepare_node(id32, level)?;
+        self.allocated.store(id + 1, Ordering::Release);
+        Ok((id, level))
     }
 
     /// The `k` nearest neighbours of `query` found by a beam search of width `ef`, nearest first.
@@ -365,6 +383,11 @@ impl Index {
     fn quiescent_len(&self) -> Option<usize> {
         let ready = self.ready.load(Ordering::Acquire);
         (ready == self.allocated.load(Ordering::Acquire)).then_some(ready)
+    }
+
+    /// Excludes inserts (waiting for those in flight) while the guard lives.
+    fn without_inserts(&self) -> RwLockWriteGuard<'_, ()> {
+        self.inserts.write()
     }
 
     /// Vectors fully inserted.

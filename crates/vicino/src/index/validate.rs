@@ -40,16 +40,7 @@ pub(crate) fn check_vector(v: &[f32], dim: usize, metric: Metric) -> Result<()> 
 }
 
 fn check_row(row: &[f32], metric: Metric, index: usize) -> Result<()> {
-    if let Some(component) = row.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFinite {
-            row: index,
-            component,
-        });
-    }
-    if metric == Metric::Cosine && row.iter().all(|&x| x == 0.0) {
-        return Err(Error::ZeroVector { row: index });
-    }
-    Ok(())
+    metric.check_vector(row, index)
 }
 
 pub(crate) fn check_k(k: usize) -> Result<()> {

@@ -30,6 +30,45 @@ fn ef_below_k_is_raised_to_k() {
 }
 
 #[test]
+fn a_huge_k_is_clamped_to_the_vectors_there_are() {
+    // k = 2^40 aborted (k + 1 slots allocated up front), 2^62 panicked.
+    let (index, base) = small(Metric::L2);
+    let flat = FlatIndex::new(Metric::L2, 6, &base).unwrap();
+    for k in [1usize << 40, 1 << 62, usize::MAX] {
+        assert_eq!(index.exact_search(&base[..6], k).unwrap().len(), 300);
+        assert_eq!(flat.search(&base[..6], k).unwrap().len(), 300);
+        assert_eq!(index.search(&base[..6], k, 10).unwrap().len(), 300);
+    }
+}
+
+#[test]
+fn vectors_whose_distances_would_overflow_are_refused() {
+    // Finite, but ±3e38 gives NaN and -inf inner products and an infinite L2 distance.
+    for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+        let index = Index::new(IndexParams::new(metric), 4).unwrap();
+        let huge = [3e38f32, -3e38, 1.0, 1.0];
+        assert!(matches!(
+            index.add(0, &huge),
+            Err(Error::TooLarge { row: 0, .. })
+        ));
+        index.add(1, &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert!(matches!(
+            index.search(&huge, 1, 10),
+            Err(Error::TooLarge { .. })
+        ));
+        // Just under the limit is taken, and its distances stay finite.
+        let big = [4e18f32, -4e18, 4e18, -4e18];
+        index.add(2, &big).unwrap();
+        let hits = index.search(&big, 2, 10).unwrap();
+        assert!(hits.iter().all(|h| h.distance.is_finite()), "{hits:?}");
+        assert!(matches!(
+            FlatIndex::new(metric, 4, &huge),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+}
+
+#[test]
 fn bad_queries_are_typed_errors() {
     let (index, _) = small(Metric::Cosine);
     assert!(matches!(

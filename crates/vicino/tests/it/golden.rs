@@ -54,7 +54,7 @@ fn write_golden_file() {
     let index = Index::new(params, DIM).unwrap();
     let keys: Vec<u64> = (0..ROWS as u64).map(|k| k * 10 + 1).collect();
     index.add_batch(&keys, &data).unwrap();
-    index.repair();
+    index.repair().unwrap();
     index.save(golden_dir().join("golden-v1.vcn")).unwrap();
     let expected = serde_json::json!({ "answers": answers(&index) });
     std::fs::write(golden_dir().join("golden-v1.json"), expected.to_string()).unwrap();

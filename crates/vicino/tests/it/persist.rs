@@ -60,7 +60,7 @@ fn round_trip_after_adds_keeps_every_key() {
     let opened = Index::open(&a).unwrap();
     let keys: Vec<u64> = (half as u64..rows as u64).collect();
     opened.add_batch(&keys, &base[half * dim..]).unwrap();
-    opened.repair();
+    opened.repair().unwrap();
     opened.save(&b).unwrap();
     // Adds to a mapped index never reach its file.
     assert_eq!(Index::verify(&a).unwrap().nodes, half);

@@ -118,7 +118,7 @@ fn building_on_codes_keeps_recall_every_metric() {
         let on_disk = Index::with_capacity_on_disk(params, dim, rows, dir.path(), &sample).unwrap();
         let keys: Vec<u64> = (0..rows as u64).collect();
         on_disk.add_batch(&keys, base).unwrap();
-        on_disk.repair();
+        on_disk.repair().unwrap();
         assert_eq!(on_disk.len(), rows);
         let (r_ram, r_disk) = (
             recall_at(&in_ram, base, queries, 10, 64),
