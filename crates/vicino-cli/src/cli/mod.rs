@@ -278,6 +278,8 @@ struct PlotArgs {
 
 /// Runs the subcommand `cli` names.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let (inputs, outputs) = cli.command.files();
+    setup::check_distinct(&inputs, &outputs)?;
     match cli.command {
         Command::Build(args) => build::run(args),
         Command::Search(args) => search::run(args),
@@ -286,5 +288,68 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Plot(args) => plot_cmd::run(args),
+    }
+}
+
+/// A file a command reads or writes, with the flag that named it.
+type FileArg<'a> = (&'static str, &'a std::path::Path);
+
+impl Command {
+    /// The files this command reads and the files it writes, for [`setup::check_distinct`].
+    fn files(&self) -> (Vec<FileArg<'_>>, Vec<FileArg<'_>>) {
+        fn some<'a>(flag: &'static str, p: &'a Option<PathBuf>) -> Option<FileArg<'a>> {
+            p.as_deref().map(|p| (flag, p))
+        }
+        match self {
+            Command::Build(a) => (vec![("--input", &a.input)], vec![("--output", &a.output)]),
+            Command::Search(a) => (
+                [
+                    Some(("--index", a.index.as_path())),
+                    Some(("--queries", &a.queries)),
+                ]
+                .into_iter()
+                .chain([some("--gt", &a.gt)])
+                .flatten()
+                .collect(),
+                some("--output", &a.output).into_iter().collect(),
+            ),
+            Command::Info(a) => (vec![("--index", &a.index)], vec![]),
+            Command::Groundtruth(a) => (
+                vec![("--base", &a.base), ("--queries", &a.queries)],
+                vec![("--output", &a.output)],
+            ),
+            Command::Generate(a) => (
+                vec![],
+                [
+                    Some(("--output", a.output.as_path())),
+                    some("--queries-output", &a.queries_output),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            ),
+            Command::Bench(a) => (
+                [
+                    some("--base", &a.base),
+                    some("--queries", &a.queries),
+                    some("--gt", &a.gt),
+                    some("--dataset", &a.dataset),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                [
+                    Some(("--output", a.output.as_path())),
+                    some("--plot", &a.plot),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            ),
+            Command::Plot(a) => (
+                a.input.iter().map(|p| ("--input", p.as_path())).collect(),
+                vec![("--output", &a.output)],
+            ),
+        }
     }
 }

@@ -27,12 +27,82 @@ pub fn check_k(k: usize) -> Result<()> {
     Ok(())
 }
 
-/// A pool of `threads` workers; `None` or 0 means one per core (or `RAYON_NUM_THREADS`).
+/// At most this many threads per core: more only adds switching (and 10,000 threads took
+/// minutes to start and never finished).
+const THREADS_PER_CORE: usize = 4;
+
+/// A pool of `threads` workers; `None` or 0 means one per core (or `RAYON_NUM_THREADS`). More
+/// than [`THREADS_PER_CORE`] per core is capped there, with a note on stderr.
 pub fn thread_pool(threads: Option<usize>) -> Result<ThreadPool> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
+        .num_threads(capped_threads(threads.unwrap_or(0)))
         .build()
         .context("cannot start the thread pool")
+}
+
+/// `threads` capped at [`THREADS_PER_CORE`] per core (0, "all cores", passes through).
+pub fn capped_threads(threads: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores * THREADS_PER_CORE;
+    if threads > cap {
+        eprintln!("vicino: --threads {threads} capped at {cap} ({THREADS_PER_CORE} per core on {cores} cores)");
+        return cap;
+    }
+    threads
+}
+
+/// Fails if an output is the same file as an input or as another output, before anything is
+/// read or written: writing an output would destroy the input (`build --input b --output b`
+/// replaced the data with an index and exited 0). Files that exist are compared by device and
+/// inode, so another spelling, a hard link or a symbolic link is caught; a path that does not
+/// exist yet is compared by its folder's real path and its name.
+pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+    let ids = |list: &[(&str, &Path)]| -> Vec<(String, FileId)> {
+        list.iter()
+            .map(|&(flag, p)| (format!("{flag} {}", p.display()), FileId::of(p)))
+            .collect()
+    };
+    let (ins, outs) = (ids(inputs), ids(outputs));
+    for (i, (out_name, out)) in outs.iter().enumerate() {
+        if let Some((in_name, _)) = ins.iter().find(|(_, f)| f.same_as(out)) {
+            bail!("{out_name} is the same file as {in_name}: it would be overwritten");
+        }
+        if let Some((other, _)) = outs[..i].iter().find(|(_, f)| f.same_as(out)) {
+            bail!("{out_name} is the same file as {other}: one output would overwrite the other");
+        }
+    }
+    Ok(())
+}
+
+/// What makes two paths the same file: the inode of an existing file (links followed), and
+/// the real path of the folder plus the name (for a file yet to be written).
+#[derive(Debug)]
+struct FileId {
+    inode: Option<(u64, u64)>,
+    place: Option<std::path::PathBuf>,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let place = match (folder.canonicalize(), path.file_name()) {
+            (Ok(dir), Some(name)) => Some(dir.join(name)),
+            _ => None,
+        };
+        Self { inode, place }
+    }
+
+    fn same_as(&self, other: &FileId) -> bool {
+        fn both<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            a.is_some() && a == b
+        }
+        both(&self.inode, &other.inode) || both(&self.place, &other.place)
+    }
 }
 
 /// Fails unless a file can be created at `path`: its folder exists and takes a new file, and

@@ -872,3 +872,116 @@ fn bench_plot_in_a_missing_folder_fails_before_any_work() {
     assert!(!missing.exists());
     assert_eq!(names_in(data.dir.path()), before, "no file left behind");
 }
+
+#[test]
+fn an_output_that_is_an_input_or_another_output_is_refused_and_nothing_changes() {
+    let data = Fixture::small();
+    let before: Vec<Vec<u8>> = [&data.base, &data.queries, &data.gt, &data.index]
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect();
+    // Other spellings and links of the same files must be caught too (device + inode).
+    let respelled = data.dir.path().join(".").join("queries.fvecs");
+    let hard = data.path("hard.fvecs");
+    std::fs::hard_link(&data.base, &hard).expect("hard link");
+    let soft = data.path("soft.ivecs");
+    std::os::unix::fs::symlink(&data.gt, &soft).expect("symlink");
+    let generated = data.path("g.fvecs");
+    let cases: Vec<(Vec<&dyn Arg>, &str)> = vec![
+        (
+            vec![
+                &"build --metric l2 --input",
+                &data.base,
+                &"--output",
+                &data.base,
+            ],
+            "--output",
+        ),
+        (
+            vec![&"build --metric l2 --input", &data.base, &"--output", &hard],
+            "same file as --input",
+        ),
+        (
+            vec![
+                &"search --index",
+                &data.index,
+                &"--queries",
+                &data.queries,
+                &"--output",
+                &data.index,
+            ],
+            "same file as --index",
+        ),
+        (
+            vec![
+                &"search --index",
+                &data.index,
+                &"--queries",
+                &data.queries,
+                &"--gt",
+                &data.gt,
+                &"--output",
+                &soft,
+            ],
+            "same file as --gt",
+        ),
+        (
+            vec![
+                &"groundtruth --metric l2 --k 10 --base",
+                &data.base,
+                &"--queries",
+                &data.queries,
+                &"--output",
+                &respelled,
+            ],
+            "same file as --queries",
+        ),
+        (
+            vec![
+                &"bench --metric l2 --m 8 --ef 10 --base",
+                &data.base,
+                &"--queries",
+                &data.queries,
+                &"--output",
+                &hard,
+            ],
+            "same file as --base",
+        ),
+        (
+            vec![
+                &"generate --rows 10 --dim 4 --output",
+                &generated,
+                &"--queries 5 --queries-output",
+                &generated,
+            ],
+            "one output would overwrite the other",
+        ),
+    ];
+    for (args, expected) in &cases {
+        let line = fails(args, expected);
+        assert!(line.contains("is the same file as"), "{line}");
+    }
+    let after: Vec<Vec<u8>> = [&data.base, &data.queries, &data.gt, &data.index]
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect();
+    assert!(before == after, "an input changed");
+    assert!(!generated.exists());
+}
+
+#[test]
+fn a_thread_count_beyond_the_machine_is_capped_and_said() {
+    let data = Fixture::small();
+    let out = vicino(&[
+        &"build --metric l2 --threads 10000 --input",
+        &data.base,
+        &"--output",
+        &data.path("t.vicino"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("--threads 10000 capped at"), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    assert!(report["threads"].as_u64().unwrap() <= 4 * cores, "{report}");
+}
