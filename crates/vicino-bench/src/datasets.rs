@@ -408,7 +408,7 @@ mod tests {
         write_ivecs(&gt_path, &[vec![1], vec![2], vec![50]]).unwrap();
         let err = load(dir.path(), "tiny", 1).unwrap_err().to_string();
         assert!(
-            err.contains("holds id 50, past the 50 base vectors"),
+            err.contains("holds id 50, not one of the 50 base vectors"),
             "{err}"
         );
     }

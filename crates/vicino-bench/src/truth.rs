@@ -24,8 +24,8 @@ pub fn exact_neighbors(
 }
 
 /// The first `k` true ids of each query of a ground-truth file, after checking it has a row
-/// per query, at least `k` ids in each, and no id at or past `base_rows`. A negative id is
-/// padding and matches no key. `gt_name` and `queries_name` say in errors where each came from
+/// per query, at least `k` ids in each, and that each of those `k` is a base row (`0 <= id <
+/// base_rows`): an id out of range would silently score as a miss. `gt_name` and `queries_name` say in errors where each came from
 /// (`--gt`, `--dataset neighbors`, ...).
 pub fn gt_rows(
     gt: &Matrix<i32>,
@@ -47,27 +47,18 @@ pub fn gt_rows(
             format!("{} ids per query, fewer than k = {k}", gt.dim),
         ));
     }
-    if let Some((at, &id)) = gt
-        .data
-        .iter()
-        .enumerate()
-        .find(|&(_, &id)| id >= 0 && id as usize >= base_rows)
-    {
-        return Err(Error::invalid(
-            gt_name,
-            format!(
-                "row {} holds id {id}, past the {base_rows} base vectors",
-                at / gt.dim
-            ),
-        ));
+    // Past the first k, ids are never scored: padding (-1) there is fine.
+    let scored = (0..gt.rows).flat_map(|r| gt.row(r)[..k].iter().map(move |&id| (r, id)));
+    for (row, id) in scored {
+        if id < 0 || id as usize >= base_rows {
+            return Err(Error::invalid(
+                gt_name,
+                format!("row {row} holds id {id}, not one of the {base_rows} base vectors"),
+            ));
+        }
     }
     Ok((0..gt.rows)
-        .map(|i| {
-            gt.row(i)[..k]
-                .iter()
-                .map(|&t| u64::try_from(t).unwrap_or(u64::MAX))
-                .collect()
-        })
+        .map(|i| gt.row(i)[..k].iter().map(|&t| t as u64).collect())
         .collect())
 }
 
@@ -142,19 +133,32 @@ mod tests {
         let gt = Matrix {
             rows: 2,
             dim: 3,
-            data: vec![0, 1, 2, 3, -1, 4],
+            data: vec![0, 1, 2, 3, 4, -1],
         };
         let rows = |queries, k, base| gt_rows(&gt, queries, k, base, "--gt", "--queries");
-        assert!(rows(2, 3, 5).is_ok());
+        // -1 as padding after the first k is never scored.
+        assert!(rows(2, 2, 5).is_ok());
         let few = rows(2, 4, 5).unwrap_err().to_string();
         assert_eq!(few, "invalid --gt: 3 ids per query, fewer than k = 4");
         let short = rows(3, 1, 5).unwrap_err().to_string();
         assert_eq!(short, "invalid --gt: 2 rows but --queries has 3");
-        let past = rows(2, 3, 4).unwrap_err().to_string();
+        let negative = rows(2, 3, 5).unwrap_err().to_string();
+        assert_eq!(
+            negative,
+            "invalid --gt: row 1 holds id -1, not one of the 5 base vectors"
+        );
+        let past = rows(2, 2, 4).unwrap_err().to_string();
         assert_eq!(
             past,
-            "invalid --gt: row 1 holds id 4, past the 4 base vectors"
+            "invalid --gt: row 1 holds id 4, not one of the 4 base vectors"
         );
+        let huge = Matrix {
+            rows: 1,
+            dim: 2,
+            data: vec![1_000_000_000, 0],
+        };
+        let err = gt_rows(&huge, 1, 1, 5, "--gt", "--queries").unwrap_err();
+        assert!(err.to_string().contains("holds id 1000000000"), "{err}");
     }
 
     #[test]
