@@ -19,7 +19,8 @@ enum Layout {
 /// An `.fvecs`, `.bvecs` or `.npy` (`<f4` or `|u1`) file of vectors, mapped read-only.
 ///
 /// Opening checks the whole structure (every row's dimension header, the length); values are
-/// not checked (the index does that).
+/// not checked (the index does that). The file must not be truncated while it is open: reading
+/// a row past a new end raises SIGBUS, which ends the process (true of every mapped file).
 pub struct VectorFile {
     map: Mmap,
     path: PathBuf,

@@ -42,6 +42,11 @@ impl Index {
     /// in place and paged in by the OS as needed, so an index larger than RAM can be served.
     /// Checks the structure and every checksum except the vectors' (see [`Index::verify`]).
     /// The opened index takes more `add`s; they stay in memory until the next `save`.
+    ///
+    /// The file must not be truncated or rewritten in place while it is open: a search that
+    /// touches a page past a new end gets SIGBUS from the OS, which ends the process (true of
+    /// every memory-mapped file). `save` never writes in place (it renames a new file over the
+    /// path), so saving over an open index is safe; [`Index::load`] avoids the mapping.
     pub fn open(path: impl AsRef<Path>) -> Result<Index> {
         Self::from_file(path.as_ref(), Access::Map)
     }

@@ -37,6 +37,7 @@ impl FileBytes {
     /// Reads the whole file into a 64-byte-aligned buffer.
     pub(crate) fn read(path: &Path) -> Result<Self> {
         use std::io::Read;
+        check_regular(path)?;
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
         let buf = AlignedBuf::<u8>::zeroed(len)?;
@@ -51,18 +52,23 @@ impl FileBytes {
     }
 
     /// Maps the file privately (copy-on-write) with a random-access hint.
+    ///
+    /// Another process that truncates the file while it is mapped makes the next touch of a
+    /// page past the new end raise SIGBUS, which kills the process: a mapped file cannot be
+    /// guarded against that (checksums catch changes made before opening).
     pub(crate) fn map(path: &Path) -> Result<Self> {
+        check_regular(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
-        if len == 0 {
+        if file.metadata().map_err(|e| Error::io(path, e))?.len() == 0 {
             return Err(Error::corrupt(path, "empty file"));
         }
-        // A private mapping: our writes never reach the file. Another process changing or
-        // truncating the file while it is mapped is outside what we can prevent (as for every
-        // mapped file); checksums catch changes made before opening.
+        // A private mapping: our writes never reach the file.
         // SAFETY: see above.
         let map = unsafe { MmapOptions::new().map_copy(&file) };
         let mut map = map.map_err(|e| Error::io(path, e))?;
+        // The length is the mapping's own, not the earlier metadata's: the file may have
+        // changed in between.
+        let len = map.len();
         // A search touches rows at random: read-ahead would only waste I/O.
         let _ = map.advise(Advice::Random);
         Ok(Self {
@@ -179,6 +185,9 @@ impl<T: ZeroInit> DiskBacking<T> {
         let _ = std::fs::remove_file(&path);
         file.set_len(bytes as u64)
             .map_err(|e| Error::io(&path, e))?;
+        // Reserve the blocks now: a sparse file on a full disk would raise SIGBUS at the first
+        // write of a page the file system cannot back, killing the build; this is an error.
+        reserve_blocks(&file, bytes).map_err(|e| Error::io(&path, e))?;
         // SAFETY: a shared mapping of a file only this process can reach (it is unlinked);
         // a sparse file reads as zeros, a valid `T` (ZeroInit).
         let mut map = unsafe { MmapOptions::new().len(bytes).map_mut(&file) }
@@ -203,4 +212,35 @@ unsafe impl<T: ZeroInit> Backing<T> for DiskBacking<T> {
     fn len(&self) -> usize {
         self.len
     }
+}
+
+/// Fails unless `path` is a regular file, checked before opening: a FIFO would block the open,
+/// and a device would be read until memory runs out.
+fn check_regular(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let e = std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "not a regular file (a folder, device, FIFO or socket is not an index file)",
+    );
+    Err(Error::io(path, e))
+}
+
+/// Allocates the file's blocks (`posix_fallocate`) where the platform has it.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn reserve_blocks(file: &File, bytes: usize) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let len = libc::off_t::try_from(bytes).map_err(std::io::Error::other)?;
+    // SAFETY: a plain system call on a descriptor this function borrows for its duration.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+        0 => Ok(()),
+        code => Err(std::io::Error::from_raw_os_error(code)),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn reserve_blocks(_file: &File, _bytes: usize) -> std::io::Result<()> {
+    Ok(())
 }

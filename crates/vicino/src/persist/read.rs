@@ -45,6 +45,11 @@ pub(crate) fn verify(path: &Path) -> Result<FileInfo> {
     let file = FileBytes::read(path)?;
     let header = header_of(&file, path)?;
     check_sections(&file, &header, Checks::All, path)?;
+    // SAFETY: as in `header_of`.
+    let bytes = unsafe { file.bytes() };
+    // Everything `read` checks, whichever way the file is later brought in.
+    check_graph(bytes, &header, path)?;
+    check_vector_values(bytes, &header, path)?;
     Ok(FileInfo {
         format_version: header.version,
         dim: header.dim,
@@ -124,12 +129,66 @@ fn parts_of(file: FileBytes, checks: Checks, path: &Path) -> Result<FileParts> {
     check_sections(&file, &header, checks, path)?;
     // SAFETY: as in `header_of`; the slices below are dropped before the parts are returned.
     let bytes = unsafe { file.bytes() };
+    let Graph {
+        levels,
+        upper,
+        keys,
+    } = check_graph(bytes, &header, path)?;
+    if checks == Checks::All {
+        check_vector_values(bytes, &header, path)?;
+    }
+    let n = header.nodes;
+
+    let vectors_at = header.section(Section::Vectors).offset as usize;
+    let layer0_at = header.section(Section::Layer0).offset as usize;
+    let file = Arc::new(file);
+    let vectors = RowStore::with_backing(
+        header.stride,
+        n,
+        Box::new(
+            SectionBacking::<f32>::new(file.clone(), vectors_at, n * header.stride).map_err(bad)?,
+        ),
+    )?;
+    let layer0 = RowStore::with_backing(
+        1 + header.m0,
+        n,
+        Box::new(
+            SectionBacking::<AtomicU32>::new(file.clone(), layer0_at, n * (1 + header.m0))
+                .map_err(bad)?,
+        ),
+    )?;
+    Ok(FileParts {
+        metric: header.metric,
+        dim: header.dim,
+        m: header.m,
+        ef_construction: header.ef_construction,
+        seed: header.seed,
+        entry: header.entry,
+        vectors,
+        layer0,
+        levels,
+        upper,
+        keys,
+    })
+}
+
+/// The links, levels and keys of a file, every link checked.
+struct Graph {
+    levels: Vec<u8>,
+    upper: Vec<u32>,
+    keys: Vec<u64>,
+}
+
+/// Checks the graph sections: levels, the entry point, and every link (in range, not to
+/// itself, to a node on that layer, counts within the caps), so a search never follows a bad
+/// link. `read` and `verify` both run it.
+fn check_graph(bytes: &[u8], header: &Header, path: &Path) -> Result<Graph> {
+    let bad = |reason: String| Error::corrupt(path, reason);
     let section = |s: Section| {
         let e = header.section(s);
         &bytes[e.offset as usize..(e.offset + e.len) as usize]
     };
     let n = header.nodes;
-
     let levels: Vec<u8> = section(Section::Levels).to_vec();
     if let Some(id) = levels.iter().position(|&l| l > 31) {
         return Err(bad(format!("node {id} has level {}", levels[id])));
@@ -184,35 +243,40 @@ fn parts_of(file: FileBytes, checks: Checks, path: &Path) -> Result<FileParts> {
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
         .collect();
 
-    let vectors_at = header.section(Section::Vectors).offset as usize;
-    let layer0_at = header.section(Section::Layer0).offset as usize;
-    let file = Arc::new(file);
-    let vectors = RowStore::with_backing(
-        header.stride,
-        n,
-        Box::new(
-            SectionBacking::<f32>::new(file.clone(), vectors_at, n * header.stride).map_err(bad)?,
-        ),
-    )?;
-    let layer0 = RowStore::with_backing(
-        1 + header.m0,
-        n,
-        Box::new(
-            SectionBacking::<AtomicU32>::new(file.clone(), layer0_at, n * (1 + header.m0))
-                .map_err(bad)?,
-        ),
-    )?;
-    Ok(FileParts {
-        metric: header.metric,
-        dim: header.dim,
-        m: header.m,
-        ef_construction: header.ef_construction,
-        seed: header.seed,
-        entry: header.entry,
-        vectors,
-        layer0,
+    Ok(Graph {
         levels,
         upper,
         keys,
     })
+}
+
+/// Checks every stored vector as an insert would have (finite, not too long, not zero under
+/// cosine) and that its padding past `dim` is zero: edited values pass the checksums once
+/// re-sealed, and a NaN or a stray padding value ruins every distance to that row. Reads every
+/// vector page, so `open` (mapped) leaves it to `load` and `verify`.
+fn check_vector_values(bytes: &[u8], header: &Header, path: &Path) -> Result<()> {
+    let e = header.section(Section::Vectors);
+    let vectors = &bytes[e.offset as usize..(e.offset + e.len) as usize];
+    let mut row = vec![0f32; header.stride];
+    for (id, raw) in vectors.chunks_exact(header.stride * 4).enumerate() {
+        for (x, c) in row.iter_mut().zip(raw.chunks_exact(4)) {
+            *x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        let (values, padding) = row.split_at(header.dim);
+        header
+            .metric
+            .check_vector(values, id)
+            .map_err(|e| Error::corrupt(path, format!("stored {e}")))?;
+        if let Some(j) = padding.iter().position(|x| x.to_bits() != 0) {
+            return Err(Error::corrupt(
+                path,
+                format!(
+                    "vector {id} has {} in its padding at {}",
+                    padding[j],
+                    header.dim + j
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -79,31 +79,37 @@ fn round_trip_after_adds_keeps_every_key() {
 
 #[test]
 fn every_truncation_and_flipped_byte_is_caught() {
+    // Small enough to try every cut and every byte: 60 nodes in 6 page-aligned sections.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("good.vcn");
     let dim = 8;
-    let base = clustered(700, dim, 4, SEED);
-    Index::build(IndexParams::new(Metric::Cosine).m(4), dim, &base)
+    let base = clustered(60, dim, 4, SEED);
+    Index::build(IndexParams::new(Metric::Cosine).m(3), dim, &base)
         .unwrap()
         .save(&path)
         .unwrap();
     let good = std::fs::read(&path).unwrap();
     let bad = dir.path().join("bad.vcn");
+    let vectors = {
+        let offset = u64::from_le_bytes(good[80 + 8..80 + 16].try_into().unwrap()) as usize;
+        let len = u64::from_le_bytes(good[80 + 16..80 + 24].try_into().unwrap()) as usize;
+        offset..offset + len
+    };
 
-    let step = (good.len() / 211).max(1);
-    for cut in (0..good.len()).step_by(step).chain([good.len() - 1]) {
+    for cut in 0..good.len() {
         std::fs::write(&bad, &good[..cut]).unwrap();
         for (how, result) in [
             ("load", Index::load(&bad).map(|_| ())),
             ("open", Index::open(&bad).map(|_| ())),
+            ("verify", Index::verify(&bad).map(|_| ())),
         ] {
             assert!(
                 matches!(result, Err(Error::Corrupt { .. })),
-                "{how} of a file cut at {cut}"
+                "{how} of a file cut at {cut}: {result:?}"
             );
         }
     }
-    for pos in (0..good.len()).step_by(step / 2 + 1) {
+    for pos in 0..good.len() {
         let mut flipped = good.clone();
         flipped[pos] ^= 0x5a;
         std::fs::write(&bad, &flipped).unwrap();
@@ -115,9 +121,15 @@ fn every_truncation_and_flipped_byte_is_caught() {
             matches!(Index::verify(&bad), Err(Error::Corrupt { .. })),
             "verify, byte {pos} flipped"
         );
-        // Opening skips the vectors' checksum, but nothing else.
-        if Index::open(&bad).is_ok() {
-            assert!(Index::verify(&bad).is_err());
+        // Opening skips the vectors' checksum (it would read every vector page), and only it.
+        let opened = Index::open(&bad);
+        if vectors.contains(&pos) {
+            assert!(opened.is_ok(), "open, byte {pos} of the vectors flipped");
+        } else {
+            assert!(
+                matches!(opened, Err(Error::Corrupt { .. })),
+                "open, byte {pos} flipped (outside the vectors)"
+            );
         }
     }
 }
@@ -185,7 +197,7 @@ fn empty_index_round_trips() {
 }
 
 #[test]
-fn failed_save_leaves_no_file_and_keeps_the_old_one() {
+fn a_save_into_a_missing_folder_fails_cleanly_and_a_save_replaces_the_old_file_whole() {
     let dir = tempfile::tempdir().unwrap();
     let index = Index::build(IndexParams::new(Metric::L2), 4, &[1.0, 2.0, 3.0, 4.0]).unwrap();
     let target = dir.path().join("no-such-dir").join("x.vcn");
@@ -288,16 +300,54 @@ fn bad_links_with_valid_checksums_are_refused() {
         reseal(&mut bytes);
         let bad = dir.path().join("bad.vcn");
         std::fs::write(&bad, &bytes).unwrap();
-        assert!(
-            Index::verify(&bad).is_ok(),
-            "{what}: checksums should match after resealing"
-        );
-        for result in [Index::open(&bad).map(|_| ()), Index::load(&bad).map(|_| ())] {
+        // verify (and so `vicino info`) runs every check open and load run.
+        for result in [
+            Index::open(&bad).map(|_| ()),
+            Index::load(&bad).map(|_| ()),
+            Index::verify(&bad).map(|_| ()),
+        ] {
             let err = result.unwrap_err().to_string();
             assert!(
                 err.contains("node 0") || err.contains("links"),
                 "{what}: {err}"
             );
+        }
+    }
+}
+
+#[test]
+fn edited_vectors_with_valid_checksums_are_refused_by_load_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.vcn");
+    let dim = 4; // rows padded to 16 floats
+    let base = clustered(300, dim, 3, SEED);
+    Index::build(IndexParams::new(Metric::L2).m(4), dim, &base)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let vectors = u64::from_le_bytes(good[80 + 8..80 + 16].try_into().unwrap()) as usize;
+    // Row 7 starts at vectors + 7 * 16 floats.
+    let row7 = vectors + 7 * 16 * 4;
+    let cases: [(&str, usize, f32, &str); 4] = [
+        ("NaN", row7 + 4, f32::NAN, "non-finite"),
+        ("infinity", row7, f32::INFINITY, "non-finite"),
+        ("too long", row7 + 8, 3e38, "squared length"),
+        ("padding", row7 + 5 * 4, 1.0, "padding"),
+    ];
+    for (what, at, value, expected) in cases {
+        let mut bytes = good.clone();
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        reseal(&mut bytes);
+        let bad = dir.path().join("bad.vcn");
+        std::fs::write(&bad, &bytes).unwrap();
+        for result in [
+            Index::load(&bad).map(|_| ()),
+            Index::verify(&bad).map(|_| ()),
+        ] {
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("vector 7"), "{what}: {err}");
+            assert!(err.contains(expected), "{what}: {err}");
         }
     }
 }
