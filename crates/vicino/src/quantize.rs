@@ -39,6 +39,17 @@ impl Sq8Trainer {
         self.rows += 1;
     }
 
+    /// Rows observed, and how many of the first `dim` dimensions they spread over (a range wider
+    /// than a point).
+    pub(crate) fn spread(&self, dim: usize) -> (usize, usize) {
+        let varying = self.min[..dim]
+            .iter()
+            .zip(&self.max[..dim])
+            .filter(|(lo, hi)| hi > lo)
+            .count();
+        (self.rows, varying)
+    }
+
     pub(crate) fn finish(self) -> Result<Sq8> {
         if self.rows == 0 {
             return Err(Error::Empty {

@@ -451,6 +451,27 @@ fn fit_codes(
     for v in sample.chunks_exact(dim) {
         trainer.observe(prepare_query(&mut row, v, metric));
     }
+    // A sample of one row, or of rows that barely differ, fits every range to a point: every
+    // code would be alike and the graph built on them random.
+    let (rows, varying) = trainer.spread(dim);
+    if rows >= 2 && varying * 2 < dim {
+        return Err(Error::InvalidParameter {
+            name: "sample",
+            reason: format!(
+                "its {rows} rows vary in only {varying} of {dim} dimensions; the build's 8-bit \
+                 codes need rows spread over the data (a few thousand, varying in at least half \
+                 the dimensions)"
+            ),
+        });
+    }
+    if rows == 1 {
+        return Err(Error::InvalidParameter {
+            name: "sample",
+            reason: "one row fits no range; the build's 8-bit codes need rows spread over the \
+                     data (a few thousand)"
+                .into(),
+        });
+    }
     CodedSpace::new(trainer.finish()?, metric, capacity)
 }
 

@@ -158,4 +158,27 @@ fn on_disk_build_refuses_a_bad_code_sample() {
         Index::with_capacity_on_disk(cosine, 2, 10, dir.path(), &[0.0, 0.0]),
         Err(vicino::Error::ZeroVector { .. })
     ));
+    // Degenerate samples fit every range to a point, and the build's distances say nothing
+    // (recall 0.19 where a build in RAM gave 1.0): one row, identical rows, rows that vary in
+    // fewer than half the dimensions.
+    let one_row = [1.0, 2.0, 3.0, 4.0];
+    let identical = one_row.repeat(50);
+    let narrow: Vec<f32> = (0..50).flat_map(|i| [i as f32, 0.0, 0.0, 0.0]).collect();
+    for (what, sample) in [
+        ("one row", &one_row[..]),
+        ("identical", &identical),
+        ("narrow", &narrow),
+    ] {
+        assert!(
+            matches!(
+                open(sample),
+                Err(vicino::Error::InvalidParameter { name: "sample", .. })
+            ),
+            "{what}"
+        );
+    }
+    let spread: Vec<f32> = (0..50)
+        .flat_map(|i| [i as f32, (i % 7) as f32, 0.0, (i % 3) as f32])
+        .collect();
+    assert!(open(&spread).is_ok());
 }
