@@ -25,13 +25,20 @@ unsafe impl ZeroInit for std::sync::atomic::AtomicU32 {}
 // SAFETY: as above.
 unsafe impl ZeroInit for std::sync::atomic::AtomicU64 {}
 
+/// Allocations of at least this many bytes are anonymous mappings rather than heap blocks.
+const MAPPED_BYTES: usize = 1 << 20;
+
 /// `len` zero-initialised values of `T`, aligned to [`SEGMENT_ALIGN`].
 ///
-/// Large allocations come from fresh zero pages, so memory is committed by the OS only as rows
-/// are written: reserving capacity is cheap.
+/// Allocations of [`MAPPED_BYTES`] or more are anonymous mappings: the OS hands out zero pages
+/// as rows are first written, so reserving capacity commits nothing. (The heap would not do:
+/// `alloc_zeroed` with 64-byte alignment allocates and then writes every byte, committing it
+/// all at once; one `add` of a 100,000-d vector committed 404 MB.)
 pub(crate) struct AlignedBuf<T: ZeroInit> {
     ptr: NonNull<T>,
     len: usize,
+    /// The mapping that owns the memory, for mapped allocations; `None` for heap blocks.
+    map: Option<memmap2::MmapMut>,
 }
 
 // SAFETY: AlignedBuf owns its allocation like a Box<[T]>; sending or sharing it is as safe as
@@ -55,13 +62,32 @@ impl<T: ZeroInit> AlignedBuf<T> {
             return Ok(Self {
                 ptr: NonNull::dangling(),
                 len: 0,
+                map: None,
+            });
+        }
+        // Miri has no mmap: it takes the heap path, whose checks are the same.
+        if bytes >= MAPPED_BYTES && !cfg!(miri) {
+            // Page-aligned (so SEGMENT_ALIGN-aligned) and zero-filled by the OS on first touch.
+            let mut map = memmap2::MmapMut::map_anon(bytes).map_err(|e| Error::OutOfMemory {
+                what: "arena",
+                reason: format!("cannot map {bytes} bytes: {e}"),
+            })?;
+            let ptr = NonNull::new(map.as_mut_ptr().cast::<T>()).ok_or_else(too_big)?;
+            return Ok(Self {
+                ptr,
+                len,
+                map: Some(map),
             });
         }
         let layout = Layout::from_size_align(bytes, align).map_err(|_| too_big())?;
         // SAFETY: `layout` has a non-zero size (checked above).
         let raw = unsafe { alloc::alloc_zeroed(layout) };
         let ptr = NonNull::new(raw.cast::<T>()).ok_or_else(too_big)?;
-        Ok(Self { ptr, len })
+        Ok(Self {
+            ptr,
+            len,
+            map: None,
+        })
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -82,8 +108,9 @@ impl<T: ZeroInit> AlignedBuf<T> {
 
 impl<T: ZeroInit> Drop for AlignedBuf<T> {
     fn drop(&mut self) {
-        if self.len > 0 && std::mem::size_of::<T>() > 0 {
-            // SAFETY: allocated in `zeroed` with this same layout, and freed only here.
+        if self.map.is_none() && self.len > 0 && std::mem::size_of::<T>() > 0 {
+            // SAFETY: allocated in `zeroed` with this same layout, and freed only here (a
+            // mapped allocation is unmapped when `map` drops).
             unsafe { alloc::dealloc(self.ptr.as_ptr().cast(), self.layout()) }
         }
     }

@@ -2,10 +2,13 @@
 //!
 //! ```text
 //!  ids 0 .. first_rows          first segment (sized by `reserve`, one allocation)
-//!  next CHUNK_BASE rows         chunk 0
-//!  next 2*CHUNK_BASE rows       chunk 1
-//!  next 4*CHUNK_BASE rows       chunk 2   ... doubling, allocated on first use
+//!  next B rows                  chunk 0
+//!  next 2*B rows                chunk 1
+//!  next 4*B rows                chunk 2   ... doubling, allocated on first use
 //! ```
+//!
+//! B is 1,024 rows, or fewer for wide rows: chunk 0 holds at most `CHUNK_BYTES`, so the first
+//! add of a 100,000-d vector does not reserve 1,024 of them.
 //!
 //! Rows never move once allocated, so readers can hold a row while other threads append.
 //! A bulk build reserves everything in the first segment, where a lookup is one predictable
@@ -16,39 +19,47 @@ use std::sync::OnceLock;
 use super::buf::{AlignedBuf, Backing, Segment, ZeroInit};
 use crate::error::{Error, Result};
 
-/// log2 of the row count of the first growth chunk.
-const CHUNK_SHIFT: u32 = 10;
-/// Enough doubling chunks to address every `u32` id past any first segment.
-const MAX_CHUNKS: usize = 23;
+/// log2 of the most rows the first growth chunk holds.
+const MAX_CHUNK_SHIFT: u32 = 10;
+/// The most bytes the first growth chunk holds (when a row is wider than this, one row).
+const CHUNK_BYTES: usize = 4 << 20;
+/// Enough doubling chunks to address every `u32` id past any first segment, from chunks of
+/// one row up.
+const MAX_CHUNKS: usize = 33;
 
 /// Segments of `S`, each holding a run of consecutive rows: the first sized up front, the rest
 /// doubling chunks allocated on first use.
 struct Segments<S> {
     first_rows: usize,
+    /// log2 of the rows of chunk 0.
+    shift: u32,
     first: S,
     chunks: [OnceLock<S>; MAX_CHUNKS],
 }
 
 impl<S> Segments<S> {
-    fn new(first_rows: usize, first: S) -> Self {
+    /// Segments of rows of `row_bytes` bytes.
+    fn new(first_rows: usize, first: S, row_bytes: usize) -> Self {
+        let rows = (CHUNK_BYTES / row_bytes.max(1)).clamp(1, 1 << MAX_CHUNK_SHIFT);
         Self {
             first_rows,
+            shift: rows.ilog2(),
             first,
             chunks: std::array::from_fn(|_| OnceLock::new()),
         }
     }
 
-    fn chunk_rows(k: usize) -> usize {
-        (1usize << CHUNK_SHIFT) << k
+    fn chunk_rows(&self, k: usize) -> usize {
+        (1usize << self.shift) << k
     }
 
     /// (chunk index, row within chunk) of an id past the first segment.
     #[inline(always)]
     fn locate_in_chunks(&self, id: usize) -> (usize, usize) {
         let j = id - self.first_rows;
-        let q = (j >> CHUNK_SHIFT) + 1;
+        let q = (j >> self.shift) + 1;
         let k = (usize::BITS - 1 - q.leading_zeros()) as usize;
-        let start = ((1usize << k) - 1) << CHUNK_SHIFT;
+        let start = ((1usize << k) - 1) << self.shift;
         (k, j - start)
     }
 
@@ -74,7 +85,7 @@ impl<S> Segments<S> {
             .ok_or(Error::CapacityExceeded { capacity: id })?;
         if slot.get().is_none() {
             // Another thread may win the race; its chunk is kept and ours dropped.
-            let _ = slot.set(alloc(Self::chunk_rows(k))?);
+            let _ = slot.set(alloc(self.chunk_rows(k))?);
         }
         Ok(())
     }
@@ -125,7 +136,11 @@ impl<T: ZeroInit> RowStore<T> {
         }
         Ok(Self {
             width,
-            segments: Segments::new(rows, Segment::new(backing)?),
+            segments: Segments::new(
+                rows,
+                Segment::new(backing)?,
+                width.saturating_mul(std::mem::size_of::<T>()),
+            ),
         })
     }
 
@@ -178,7 +193,7 @@ pub(crate) struct NodeStore<T> {
 impl<T: Default> NodeStore<T> {
     pub(crate) fn new(reserve: usize) -> Self {
         Self {
-            segments: Segments::new(reserve, make_defaults(reserve)),
+            segments: Segments::new(reserve, make_defaults(reserve), std::mem::size_of::<T>()),
         }
     }
 
@@ -242,16 +257,40 @@ mod tests {
 
     #[test]
     fn chunk_locations_are_contiguous() {
-        let store = RowStore::<f32>::new(1, 7).unwrap();
-        let mut expect = (0usize, 0usize);
-        for id in 7..7 + 1024 * 7 {
-            let got = store.segments.locate_in_chunks(id);
-            assert_eq!(got, expect, "id {id}");
-            expect.1 += 1;
-            if expect.1 == Segments::<()>::chunk_rows(expect.0) {
-                expect = (expect.0 + 1, 0);
+        // Narrow rows (chunks of 1,024 rows up) and wide ones (4 MiB: chunks of 1 row up).
+        for width in [1, 1 << 20] {
+            let store = RowStore::<f32>::new(width, 7).unwrap();
+            let segments = &store.segments;
+            let mut expect = (0usize, 0usize);
+            for id in 7..7 + 1024 * 7 {
+                let got = segments.locate_in_chunks(id);
+                assert_eq!(got, expect, "width {width}, id {id}");
+                expect.1 += 1;
+                if expect.1 == segments.chunk_rows(expect.0) {
+                    expect = (expect.0 + 1, 0);
+                }
             }
         }
+        // The largest id of all is still addressable with one-row chunks.
+        let wide = RowStore::<f32>::new(1 << 20, 0).unwrap();
+        let (k, _) = wide.segments.locate_in_chunks(u32::MAX as usize);
+        assert!(k < MAX_CHUNKS);
+    }
+
+    #[test]
+    fn a_wide_first_add_reserves_one_row_not_a_thousand() {
+        // 100,000 floats a row: chunk 0 is 8 rows (3.2 MB), not 1,024 (400 MB).
+        let store = RowStore::<f32>::new(100_000, 0).unwrap();
+        store.ensure(0).unwrap();
+        assert_eq!(
+            store.segments.chunk_rows(0),
+            1 << (CHUNK_BYTES / 400_000).ilog2()
+        );
+        assert!(
+            store.allocated_bytes() <= CHUNK_BYTES,
+            "{}",
+            store.allocated_bytes()
+        );
     }
 
     #[test]
