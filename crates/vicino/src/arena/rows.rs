@@ -152,7 +152,7 @@ impl<T: ZeroInit> RowStore<T> {
     pub(crate) fn ensure(&self, id: usize) -> Result<()> {
         let width = self.width;
         self.segments.ensure(id, |rows| {
-            Segment::new(Box::new(AlignedBuf::<T>::zeroed(rows * width)?))
+            Segment::new(Box::new(AlignedBuf::<T>::zeroed_on_demand(rows * width)?))
         })
     }
 

@@ -39,6 +39,10 @@ use crate::error::Result;
 /// The largest number of nodes one index holds (ids are `u32`, and `u32::MAX` is kept free).
 pub const MAX_NODES: usize = u32::MAX as usize - 1;
 
+/// The largest `ef_construction` taken: far above any useful value (hnswlib's examples use
+/// 100-500), and well inside the index file's 32-bit field.
+pub const MAX_EF_CONSTRUCTION: usize = 1 << 20;
+
 /// Levels above this are never drawn (probability M^-31: never in practice).
 const MAX_LEVEL: usize = 31;
 const NO_ENTRY: u64 = u64::MAX;

@@ -295,6 +295,13 @@ impl Index {
         let id32 = id as u32;
         let level = self.graph.draw_level(id32);
         self.space.vectors.ensure(id32)?;
+        #[cfg(test)]
+        if fail_next_allocation::take() {
+            return Err(Error::OutOfMemory {
+                what: "test",
+                reason: "an allocation failed on purpose".into(),
+            });
+        }
         self.slots.ensure(id)?;
         if let Some(codes) = &self.build_codes {
             codes.ensure(id32)?;
@@ -477,3 +484,55 @@ fn fit_codes(
 
 #[cfg(test)]
 mod graph_checks;
+
+/// A switch the tests flip to make the next allocation fail half-way (after the vector row,
+/// before the rest), as running out of memory would.
+#[cfg(test)]
+mod fail_next_allocation {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    thread_local! {
+        static FAIL: AtomicBool = const { AtomicBool::new(false) };
+    }
+
+    pub(super) fn arm() {
+        FAIL.with(|f| f.store(true, Ordering::Relaxed));
+    }
+
+    pub(super) fn take() -> bool {
+        FAIL.with(|f| f.swap(false, Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod failed_insert {
+    use super::*;
+
+    #[test]
+    fn a_failed_insert_leaves_the_index_as_it_was_and_usable() {
+        // `allocated` used to be bumped before the fallible steps and never rolled back: after
+        // one failure every save said vectors were being added.
+        let dim = 4;
+        let index = Index::new(IndexParams::new(Metric::L2), dim).unwrap();
+        for i in 0..50u64 {
+            index.add(i, &[i as f32, 1.0, 2.0, 3.0]).unwrap();
+        }
+        fail_next_allocation::arm();
+        assert!(matches!(
+            index.add(99, &[7.0; 4]),
+            Err(Error::OutOfMemory { what: "test", .. })
+        ));
+        assert_eq!(index.len(), 50);
+        let exact = index.exact_search(&[7.0; 4], 3).unwrap();
+        assert!(exact.iter().all(|n| n.key < 50));
+        let dir = std::env::temp_dir().join(format!("vicino-failed-insert-{}", std::process::id()));
+        index.save(&dir).unwrap();
+        assert_eq!(Index::load(&dir).unwrap().len(), 50);
+        let _ = std::fs::remove_file(&dir);
+        // The next insert takes the id the failed one did not get, and is found.
+        index.add(99, &[7.0; 4]).unwrap();
+        assert_eq!(index.len(), 51);
+        assert_eq!(index.search(&[7.0; 4], 1, 16).unwrap()[0].key, 99);
+        assert_eq!(index.exact_search(&[7.0; 4], 1).unwrap()[0].key, 99);
+    }
+}

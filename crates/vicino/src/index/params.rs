@@ -3,9 +3,7 @@
 use crate::error::{Error, Result};
 use crate::metric::Metric;
 
-/// The largest `ef_construction` taken: far above any useful value (hnswlib's examples use
-/// 100-500), and well inside the index file's 32-bit field.
-pub const MAX_EF_CONSTRUCTION: usize = 1 << 20;
+pub use crate::graph::MAX_EF_CONSTRUCTION;
 
 /// How an index is built. Start from [`IndexParams::new`] and change what you need:
 ///

@@ -2,7 +2,7 @@
 
 use crate::arena::padded_dim;
 use crate::error::{Error, Result};
-use crate::graph::MAX_NODES;
+use crate::graph::{MAX_EF_CONSTRUCTION, MAX_NODES};
 use crate::metric::Metric;
 use crate::space::MAX_DIM;
 
@@ -235,7 +235,10 @@ impl Header {
                 "dimension {dim} / row stride {stride} out of range"
             )));
         }
-        if !(2..=1024).contains(&m) || m0 != 2 * m || ef_construction == 0 {
+        if !(2..=1024).contains(&m)
+            || m0 != 2 * m
+            || !(1..=MAX_EF_CONSTRUCTION).contains(&ef_construction)
+        {
             return Err(bad(format!(
                 "bad parameters m = {m}, m0 = {m0}, ef_construction = {ef_construction}"
             )));

@@ -182,3 +182,26 @@ fn on_disk_build_refuses_a_bad_code_sample() {
         .collect();
     assert!(open(&spread).is_ok());
 }
+
+#[test]
+fn a_seeded_build_on_one_thread_is_reproducible() {
+    // The README promises byte-identical files from a seeded one-thread build (and no more: a
+    // parallel build's ids and link order follow thread timing).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let dim = 16;
+    let data = clustered(2_000, dim, 8, SEED + 30);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<Vec<u8>> = (0..2)
+        .map(|i| {
+            let params = IndexParams::new(Metric::L2).seed(7);
+            let index = pool.install(|| Index::build(params, dim, &data)).unwrap();
+            let path = dir.path().join(format!("{i}.vcn"));
+            index.save(&path).unwrap();
+            std::fs::read(&path).unwrap()
+        })
+        .collect();
+    assert!(files[0] == files[1], "two seeded one-thread builds differ");
+}
