@@ -369,3 +369,34 @@ fn edited_vectors_with_valid_checksums_are_refused_by_load_and_verify() {
         }
     }
 }
+
+#[test]
+fn an_index_path_that_is_not_a_regular_file_is_refused_at_once() {
+    // /dev/zero would be read until memory runs out; a FIFO would block the open forever.
+    let dir = tempfile::tempdir().unwrap();
+    let zero = dir.path().join("zero.vcn");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let mut paths = vec![zero, dir.path().to_path_buf()];
+    let fifo = dir.path().join("pipe.vcn");
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        paths.push(fifo);
+    }
+    for path in &paths {
+        for result in [
+            Index::load(path).map(|_| ()),
+            Index::open(path).map(|_| ()),
+            Index::verify(path).map(|_| ()),
+        ] {
+            match result {
+                Err(Error::Io { source, .. }) => {
+                    assert_eq!(source.kind(), std::io::ErrorKind::InvalidInput, "{path:?}")
+                }
+                other => panic!("{path:?}: {other:?}"),
+            }
+        }
+    }
+}
