@@ -81,20 +81,9 @@ fn round_trip_after_adds_keeps_every_key() {
 fn every_truncation_and_flipped_byte_is_caught() {
     // Small enough to try every cut and every byte: 60 nodes in 6 page-aligned sections.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("good.vcn");
-    let dim = 8;
-    let base = clustered(60, dim, 4, SEED);
-    Index::build(IndexParams::new(Metric::Cosine).m(3), dim, &base)
-        .unwrap()
-        .save(&path)
-        .unwrap();
-    let good = std::fs::read(&path).unwrap();
+    let good = saved(&dir.path().join("good.vcn"), Metric::Cosine, 60, 8, 3);
     let bad = dir.path().join("bad.vcn");
-    let vectors = {
-        let offset = u64::from_le_bytes(good[80 + 8..80 + 16].try_into().unwrap()) as usize;
-        let len = u64::from_le_bytes(good[80 + 16..80 + 24].try_into().unwrap()) as usize;
-        offset..offset + len
-    };
+    let vectors = section(&good, 0);
 
     for cut in 0..good.len() {
         std::fs::write(&bad, &good[..cut]).unwrap();
@@ -277,17 +266,11 @@ mod fuzz {
 /// Sections the (possibly edited) table places outside the file are left as they are.
 fn reseal(bytes: &mut [u8]) {
     for i in 0..5 {
-        let at = 80 + i * 32;
-        let offset = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize;
-        let len = u64::from_le_bytes(bytes[at + 16..at + 24].try_into().unwrap()) as usize;
-        let Some(section) = offset
-            .checked_add(len)
-            .filter(|&end| end <= bytes.len())
-            .map(|end| &bytes[offset..end])
-        else {
+        let Some(data) = bytes.get(section(bytes, i)) else {
             continue;
         };
-        let crc = crc32c::crc32c(section);
+        let crc = crc32c::crc32c(data);
+        let at = 80 + i * 32;
         bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
     }
     let crc = crc32c::crc32c(&bytes[..240]);
@@ -297,16 +280,9 @@ fn reseal(bytes: &mut [u8]) {
 #[test]
 fn bad_links_with_valid_checksums_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.vcn");
-    let dim = 4;
-    let base = clustered(300, dim, 3, SEED);
-    Index::build(IndexParams::new(Metric::L2).m(4), dim, &base)
-        .unwrap()
-        .save(&path)
-        .unwrap();
-    let good = std::fs::read(&path).unwrap();
-    // Layer 0 starts at the section table's second entry; row 0 is [count, ids...].
-    let layer0 = u64::from_le_bytes(good[80 + 32 + 8..80 + 32 + 16].try_into().unwrap()) as usize;
+    let good = saved(&dir.path().join("a.vcn"), Metric::L2, 300, 4, 4);
+    // Row 0 of layer 0 is [count, ids...].
+    let layer0 = section(&good, 1).start;
     let cases: [(&str, usize, u32); 3] = [
         ("out of range", layer0 + 4, 300),
         ("self link", layer0 + 4, 0),
@@ -336,15 +312,9 @@ fn bad_links_with_valid_checksums_are_refused() {
 #[test]
 fn edited_vectors_with_valid_checksums_are_refused_by_load_and_verify() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("a.vcn");
-    let dim = 4; // rows padded to 16 floats
-    let base = clustered(300, dim, 3, SEED);
-    Index::build(IndexParams::new(Metric::L2).m(4), dim, &base)
-        .unwrap()
-        .save(&path)
-        .unwrap();
-    let good = std::fs::read(&path).unwrap();
-    let vectors = u64::from_le_bytes(good[80 + 8..80 + 16].try_into().unwrap()) as usize;
+    // Dimension 4: rows padded to 16 floats.
+    let good = saved(&dir.path().join("a.vcn"), Metric::L2, 300, 4, 4);
+    let vectors = section(&good, 0).start;
     // Row 7 starts at vectors + 7 * 16 floats.
     let row7 = vectors + 7 * 16 * 4;
     let cases: [(&str, usize, f32, &str); 4] = [
@@ -399,4 +369,23 @@ fn an_index_path_that_is_not_a_regular_file_is_refused_at_once() {
             }
         }
     }
+}
+
+/// The byte range of section `i` (0 vectors, 1 layer 0, 2 levels, 3 upper links, 4 keys), as
+/// the section table of `bytes` gives it.
+fn section(bytes: &[u8], i: usize) -> std::ops::Range<usize> {
+    let at = 80 + i * 32;
+    let field = |o: usize| u64::from_le_bytes(bytes[at + o..at + o + 8].try_into().unwrap());
+    let (offset, len) = (field(8) as usize, field(16) as usize);
+    offset..offset.saturating_add(len)
+}
+
+/// A small index of seeded clustered rows, saved at `path`; returns the file's bytes.
+fn saved(path: &Path, metric: Metric, rows: usize, dim: usize, m: usize) -> Vec<u8> {
+    let base = clustered(rows, dim, 4, SEED);
+    Index::build(IndexParams::new(metric).m(m), dim, &base)
+        .unwrap()
+        .save(path)
+        .unwrap();
+    std::fs::read(path).unwrap()
 }
