@@ -42,6 +42,10 @@ impl Graph {
         };
 
         let mut chosen = std::mem::take(&mut scratch.chosen);
+        let mut back_links = std::mem::take(&mut scratch.back_links);
+        if back_links.len() <= level {
+            back_links.resize_with(level + 1, Vec::new);
+        }
         self.descend_and_search(
             space,
             query,
@@ -55,12 +59,21 @@ impl Graph {
             |layer, found, scratch| {
                 select_neighbours(space, found, self.config.m, &mut chosen);
                 self.set_own_links(space, id, layer, &chosen, scratch);
-                for &neighbour in &chosen {
-                    self.link_back(space, neighbour, id, layer, scratch);
-                }
+                back_links[layer].clear();
+                back_links[layer].extend_from_slice(&chosen);
             },
         );
+        // Only now, with its own links set on every layer down to 0, may other nodes point to
+        // the new node: a search that met it on an upper layer before its layer-0 links
+        // existed would stop there with one result. (A layer's search never reads another
+        // layer's links, so the graph is the same as linking back layer by layer.)
+        for (layer, neighbours) in back_links.iter().enumerate().take(level + 1).rev() {
+            for &neighbour in neighbours {
+                self.link_back(space, neighbour, id, layer, scratch);
+            }
+        }
         scratch.chosen = chosen;
+        scratch.back_links = back_links;
 
         if raises_top.is_some() {
             self.set_entry(id, level);

@@ -73,6 +73,8 @@ pub(crate) struct Scratch {
     pub(crate) chosen: Vec<Candidate>,
     pub(crate) pruned: Vec<Candidate>,
     pub(crate) pruned_out: Vec<Candidate>,
+    /// Per layer, the neighbours a new node will link back from once it is linked everywhere.
+    pub(crate) back_links: Vec<Vec<Candidate>>,
 }
 
 impl Scratch {
@@ -87,6 +89,7 @@ impl Scratch {
             chosen: Vec::new(),
             pruned: Vec::new(),
             pruned_out: Vec::new(),
+            back_links: Vec::new(),
         }
     }
 }
