@@ -278,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn a_wide_first_add_reserves_one_row_not_a_thousand() {
+    fn a_wide_first_add_reserves_a_few_rows_not_a_thousand() {
         // 100,000 floats a row: chunk 0 is 8 rows (3.2 MB), not 1,024 (400 MB).
         let store = RowStore::<f32>::new(100_000, 0).unwrap();
         store.ensure(0).unwrap();
