@@ -248,6 +248,8 @@ mod tests {
     }
 
     #[test]
+    // Megabytes, and about what the OS does with them: too slow under Miri, and nothing for it.
+    #[cfg_attr(miri, ignore)]
     fn on_demand_memory_is_zeroed_aligned_and_committed_only_where_written() {
         // 256 MB reserved; resident memory grows by the pages written, not by the reservation.
         let resident = || -> Option<usize> {
@@ -273,6 +275,8 @@ mod tests {
     }
 
     #[test]
+    // Megabytes, and about what the OS does with them: too slow under Miri, and nothing for it.
+    #[cfg_attr(miri, ignore)]
     fn large_eager_memory_starts_on_a_huge_page_and_is_zeroed() {
         let len = 3 * HUGE_PAGE / 4 + 5; // 1.5 huge pages of f32 and a bit: not a multiple
         let buf = AlignedBuf::<f32>::zeroed(len).unwrap();
