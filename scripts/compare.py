@@ -27,6 +27,7 @@ import datetime as _dt
 import gc
 import importlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -892,6 +893,33 @@ def best_qps(ef_results: dict, target: float):
     return best
 
 
+def pareto_front(points):
+    """The (recall, qps) points no other point beats on both, by recall ascending."""
+    front = []
+    for r, q in sorted(points, key=lambda p: (-p[0], -p[1])):
+        if not front or q > front[-1][1]:
+            front.append((r, q))
+    return front[::-1]
+
+
+def interpolated_qps(ef_results: dict, target: float):
+    """QPS at recall `target` on the library's Pareto front: log-linear between the two front
+    points around it; the front's own point when one sits below the lowest recall measured;
+    None above the highest."""
+    front = pareto_front([(r["recall"], r["qps"]) for r in ef_results.values() if r["qps"] > 0])
+    if not front or target > front[-1][0]:
+        return None
+    if target <= front[0][0]:
+        return front[0][1]
+    for (ra, qa), (rb, qb) in zip(front, front[1:]):
+        if target == ra or target == rb:
+            return qa if target == ra else qb
+        if ra < target < rb:
+            w = (target - ra) / (rb - ra)
+            return math.exp(math.log(qa) + w * (math.log(qb) - math.log(qa)))
+    return None
+
+
 GT_FROM = {"file": "the file's neighbors", "vicino": "`vicino groundtruth` (exact)",
            "numpy": "numpy brute force (exact)"}
 
@@ -941,6 +969,15 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         for p in peers:
             v, h = best["vicino"], best[p]
             row += f" {_fmt_ratio(v and v[1], h and h[1])} |"
+        out.append(row)
+
+    for t in RECALL_TARGETS:
+        row = f"| QPS at recall {t:.2f}, interpolated on the Pareto front |"
+        qps = {lib: interpolated_qps(results[lib]["ef"], t) for lib in libs}
+        for lib in libs:
+            row += " n/a |" if qps[lib] is None else f" {_fmt_qps(qps[lib])} |"
+        for p in peers:
+            row += f" {_fmt_ratio(qps['vicino'], qps[p])} |"
         out.append(row)
 
     def build_row(title, key, fmt):

@@ -220,7 +220,25 @@ def reading_hdf5_without_h5py_names_the_pip_line():
     assert "pip install h5py" in p.stderr and "pip install -r" in p.stderr, p.stderr
 
 
+def qps_is_interpolated_on_the_pareto_front():
+    sys.path.insert(0, str(SCRIPT.parent))
+    import compare
+    ef = {16: {"recall": 0.80, "qps": 8000.0}, 32: {"recall": 0.90, "qps": 4000.0},
+          48: {"recall": 0.89, "qps": 3000.0},  # dominated by ef 32: not on the front
+          64: {"recall": 1.00, "qps": 1000.0}}
+    front = compare.pareto_front([(r["recall"], r["qps"]) for r in ef.values()])
+    assert front == [(0.80, 8000.0), (0.90, 4000.0), (1.00, 1000.0)], front
+    # Log-linear between 4000 at 0.90 and 1000 at 1.00: 2000 at 0.95.
+    got = compare.interpolated_qps(ef, 0.95)
+    assert abs(got - 2000.0) < 1e-6, got
+    assert compare.interpolated_qps(ef, 0.90) == 4000.0
+    assert compare.interpolated_qps(ef, 0.50) == 8000.0  # below the front: its fastest point
+    assert compare.interpolated_qps({16: {"recall": 0.8, "qps": 10.0}}, 0.9) is None
+
+
 def main() -> int:
+    check("QPS at a recall is interpolated on the Pareto front", ["numpy"],
+          qps_is_interpolated_on_the_pareto_front)
     check("a missing library names its pip line", ["numpy"], missing_library_names_the_pip_line)
     check("an unknown library is refused", ["numpy"], unknown_library_is_refused)
     for peer in ("hnswlib", "faiss"):
