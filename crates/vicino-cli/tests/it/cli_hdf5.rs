@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::cli::{bench_line, fails, vicino, Fixture};
+use crate::bench::bench_line;
+use crate::cli::{fails, vicino, Fixture};
 
 /// An h5py-written fixture of vicino-bench.
 fn fixture(name: &str) -> PathBuf {

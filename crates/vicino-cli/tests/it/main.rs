@@ -1,5 +1,6 @@
 //! The command line driven end to end: one binary, a module per area.
 
+mod bench;
 mod cli;
 mod cli_hdf5;
 
