@@ -1,7 +1,7 @@
 //! Index files: the same answers from RAM, a loaded file and a mapped file; damaged, foreign
 //! and newer files refused with typed errors; atomic saves.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::data::{clustered, recall_at, SEED};
 use vicino::{Error, Index, IndexParams, Metric};
@@ -289,11 +289,7 @@ fn bad_links_with_valid_checksums_are_refused() {
         ("count above the cap", layer0, 9),
     ];
     for (what, at, value) in cases {
-        let mut bytes = good.clone();
-        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
-        reseal(&mut bytes);
-        let bad = dir.path().join("bad.vcn");
-        std::fs::write(&bad, &bytes).unwrap();
+        let bad = edited_and_resealed(dir.path(), &good, at, value.to_le_bytes());
         // verify (and so `vicino info`) runs every check open and load run.
         for result in [
             Index::open(&bad).map(|_| ()),
@@ -324,11 +320,7 @@ fn edited_vectors_with_valid_checksums_are_refused_by_load_and_verify() {
         ("padding", row7 + 5 * 4, 1.0, "padding"),
     ];
     for (what, at, value, expected) in cases {
-        let mut bytes = good.clone();
-        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
-        reseal(&mut bytes);
-        let bad = dir.path().join("bad.vcn");
-        std::fs::write(&bad, &bytes).unwrap();
+        let bad = edited_and_resealed(dir.path(), &good, at, value.to_le_bytes());
         for result in [
             Index::load(&bad).map(|_| ()),
             Index::verify(&bad).map(|_| ()),
@@ -388,4 +380,14 @@ fn saved(path: &Path, metric: Metric, rows: usize, dim: usize, m: usize) -> Vec<
         .save(path)
         .unwrap();
     std::fs::read(path).unwrap()
+}
+
+/// `good` with `value` written at byte `at` and every checksum re-sealed, as `dir/bad.vcn`.
+fn edited_and_resealed(dir: &Path, good: &[u8], at: usize, value: [u8; 4]) -> PathBuf {
+    let mut bytes = good.to_vec();
+    bytes[at..at + 4].copy_from_slice(&value);
+    reseal(&mut bytes);
+    let bad = dir.join("bad.vcn");
+    std::fs::write(&bad, &bytes).unwrap();
+    bad
 }
