@@ -35,3 +35,4 @@ pub use error::{Error, Result};
 pub use index::{FlatIndex, Index, IndexParams, Neighbor, MAX_DIM, MAX_NODES};
 pub use metric::{Metric, MAX_SQUARED_NORM};
 pub use persist::{write_atomic, FileInfo, FORMAT_VERSION};
+pub use quantize::Quantization;

@@ -1,17 +1,70 @@
-//! 8-bit scalar quantisation for building beyond memory.
+//! 8-bit scalar quantisation: compact codes the graph is walked on.
 //!
-//! Each dimension's range, learnt from a sample, is mapped onto the codes `0..=255`: a code row
-//! is a quarter of its `f32` row. HNSW construction reads vectors at random, so when the vectors
-//! of an on-disk build exceed memory every insert turns into disk reads. With the codes in RAM
-//! the build computes its distances on them ([`CodedSpace`]), and the full vectors in the scratch
-//! file are only ever written, in insert order, until the index is saved. Searches of the built
-//! index use the full vectors.
+//! Each dimension's range, learnt from sample rows, is mapped onto the codes `0..=255`: a code
+//! row is a quarter of its `f32` row, so a distance reads a quarter of the memory. Two users:
+//!
+//! - [`Quantization::Sq8`] indexes keep the codes beside the full vectors: builds and searches
+//!   walk the graph on the codes ([`CodedSpace`]), and a search re-ranks its best candidates on
+//!   the full vectors, so the distances it returns are exact.
+//! - An on-disk build (`Index::with_capacity_on_disk`) inserts on codes held in RAM, because HNSW
+//!   construction reads vectors at random and the full vectors may exceed memory; they are only
+//!   written, in insert order, to the scratch file. Searches of such an index use the full vectors
+//!   unless it is quantized too.
 
 use crate::arena::{prefetch, RowStore, LANES};
 use crate::distance::{self, Kernel};
 use crate::error::{Error, Result};
 use crate::metric::Metric;
 use crate::space::Distances;
+
+/// How an index stores what its graph walks are computed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quantization {
+    /// Full `f32` vectors only: every distance is exact.
+    #[default]
+    None,
+    /// An 8-bit code per dimension beside the full vectors (1.25x the vectors' memory): builds and
+    /// searches walk the graph on the codes, and each search re-ranks its best candidates on the
+    /// full vectors, so returned distances are exact. Each dimension's range is learnt from the
+    /// first batch of vectors added (values outside it later are clamped to it).
+    Sq8,
+}
+
+impl Quantization {
+    /// Every mode, in the order `--help` lists them.
+    pub const ALL: [Quantization; 2] = [Quantization::None, Quantization::Sq8];
+
+    /// The mode's name, as the command line and `info` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantization::None => "none",
+            Quantization::Sq8 => "sq8",
+        }
+    }
+
+    /// The mode named `name` (see [`Quantization::name`]).
+    pub fn from_name(name: &str) -> Option<Quantization> {
+        Self::ALL.into_iter().find(|q| q.name() == name)
+    }
+
+    /// The code stored in index files.
+    pub(crate) fn code(self) -> u32 {
+        match self {
+            Quantization::None => 0,
+            Quantization::Sq8 => 1,
+        }
+    }
+
+    pub(crate) fn from_code(code: u32) -> Option<Quantization> {
+        Self::ALL.into_iter().find(|q| q.code() == code)
+    }
+}
+
+impl std::fmt::Display for Quantization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Per-dimension ranges being learnt from sample rows.
 pub(crate) struct Sq8Trainer {
@@ -56,21 +109,13 @@ impl Sq8Trainer {
                 what: "no sample rows to fit the build's 8-bit codes to",
             });
         }
-        let scale: Box<[f32]> = self
+        let scale = self
             .min
             .iter()
             .zip(&self.max)
             .map(|(&lo, &hi)| (hi - lo) / 255.0)
             .collect();
-        let inverse = scale
-            .iter()
-            .map(|&s| if s > 0.0 { 1.0 / s } else { 0.0 })
-            .collect();
-        Ok(Sq8 {
-            offset: self.min.into_boxed_slice(),
-            scale,
-            inverse,
-        })
+        Ok(Sq8::from_ranges(self.min, scale))
     }
 }
 
@@ -83,6 +128,19 @@ pub(crate) struct Sq8 {
 }
 
 impl Sq8 {
+    /// The codes of these ranges (as an index file holds them: finite, scales not negative).
+    pub(crate) fn from_ranges(offset: Vec<f32>, scale: Vec<f32>) -> Self {
+        let inverse = scale
+            .iter()
+            .map(|&s| if s > 0.0 { 1.0 / s } else { 0.0 })
+            .collect();
+        Sq8 {
+            offset: offset.into_boxed_slice(),
+            scale: scale.into_boxed_slice(),
+            inverse,
+        }
+    }
+
     /// Writes the codes of `row` into `out`. Values outside the learnt range get the nearest end.
     pub(crate) fn encode(&self, row: &[f32], out: &mut [u8]) {
         for (((code, &x), &lo), &inv) in out
@@ -126,8 +184,28 @@ impl CodedSpace {
         })
     }
 
+    /// Codes read back from a file: `rows` (of the ranges' width) encoded with `sq8`.
+    pub(crate) fn from_rows(sq8: Sq8, rows: RowStore<u8>, metric: Metric) -> Self {
+        Self {
+            codes: rows,
+            sq8,
+            metric,
+            kernel: distance::best(),
+        }
+    }
+
     pub(crate) fn ensure(&self, id: u32) -> Result<()> {
         self.codes.ensure(id as usize)
+    }
+
+    /// Node `id`'s codes.
+    pub(crate) fn row(&self, id: u32) -> &[u8] {
+        self.codes.row(id as usize)
+    }
+
+    /// Each dimension's offset and scale.
+    pub(crate) fn ranges(&self) -> (&[f32], &[f32]) {
+        (&self.sq8.offset, &self.sq8.scale)
     }
 
     /// Encodes the padded `row` as node `id`'s codes.

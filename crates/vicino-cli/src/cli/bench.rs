@@ -18,10 +18,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use vicino::{FlatIndex, Index, IndexParams, Metric};
+use vicino::{FlatIndex, Index, IndexParams, Metric, Quantization};
 
 use super::dataset::{self, BenchData};
-use super::setup::{check_dim, check_k, check_values, check_writable, metric, thread_pool};
+use super::setup::{
+    check_dim, check_k, check_values, check_writable, metric, quantization, thread_pool,
+};
 use super::BenchArgs;
 use vicino_bench::plot::{plot_qps_recall, PlotPoint};
 use vicino_bench::report::{json_line, BenchRecord};
@@ -32,6 +34,7 @@ const TARGETS: [f64; 3] = [0.90, 0.95, 0.99];
 
 /// One (M, ef) measurement.
 struct Point {
+    library: String,
     m: usize,
     ef: usize,
     recall: f64,
@@ -44,6 +47,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     check_k(k)?;
     let ms = parse_list(&args.m, "--m")?;
     let efs = parse_list(&args.ef, "--ef")?;
+    let modes = args
+        .quantize
+        .split(',')
+        .map(|name| quantization(name.trim()))
+        .collect::<Result<Vec<_>>>()?;
     // M and ef_construction are judged alike under every metric, so when only the --dataset
     // file names the metric they are checked now with a stand-in, before the file is read.
     for &m in &ms {
@@ -99,56 +107,66 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     };
     let dataset = args.name.clone().unwrap_or(stem);
-    let params = ms.iter().map(|&m| {
-        IndexParams::new(metric)
-            .m(m)
-            .ef_construction(args.ef_construction)
+    let params = modes.iter().flat_map(|&mode| {
+        ms.iter().map(move |&m| {
+            IndexParams::new(metric)
+                .m(m)
+                .ef_construction(args.ef_construction)
+                .quantize(mode)
+        })
     });
     let (rows, dim) = (base.rows, base.dim);
 
-    let mut lines = Vec::new();
-    let mut points = Vec::new();
+    // Every index is built first, then each ef is searched on each index in turn, so that a
+    // change in the machine's load falls on all of them alike.
+    let mut built = Vec::new();
     for params in params {
-        let m = params.get_m();
         let start = Instant::now();
         let index = pool.install(|| Index::build(params, dim, &base.data))?;
-        let build_s = start.elapsed().as_secs_f64();
-        let index_bytes = index.memory_bytes();
-        for &ef in &efs {
-            let ef = ef.max(k);
+        built.push((params, index, start.elapsed().as_secs_f64()));
+    }
+    let mut measured: Vec<Vec<(Point, String)>> = built.iter().map(|_| Vec::new()).collect();
+    for &ef in &efs {
+        let ef = ef.max(k);
+        let rerank = args.rerank.unwrap_or(Index::default_rerank(k, ef));
+        for ((params, index, build_s), out) in built.iter().zip(&mut measured) {
             let start = Instant::now();
             let found = queries
                 .data
                 .chunks_exact(dim)
-                .map(|q| index.search(q, k, ef))
+                .map(|q| index.search_rerank(q, k, ef, rerank))
                 .collect::<vicino::Result<Vec<_>>>()?;
             let seconds = start.elapsed().as_secs_f64();
+            let library = library_name(params.quantization());
             let point = Point {
-                m,
+                library: library.clone(),
+                m: params.get_m(),
                 ef,
                 recall: recall(&found, &truth, k),
                 qps: queries.rows as f64 / seconds,
             };
-            lines.push(json_line(&BenchRecord {
-                library: "vicino".into(),
+            let index_bytes = index.memory_bytes();
+            let line = json_line(&BenchRecord {
+                library,
                 dataset: dataset.clone(),
                 metric: metric.name().into(),
-                m,
+                m: point.m,
                 ef_construction: args.ef_construction,
                 ef,
                 k,
                 recall: point.recall,
                 qps: point.qps,
-                build_s,
+                build_s: *build_s,
                 index_bytes: index_bytes as u64,
                 bytes_per_vector: index_bytes as f64 / rows as f64,
                 rows,
                 dim,
                 queries: queries.rows,
-            }));
-            points.push(point);
+            });
+            out.push((point, line));
         }
     }
+    let (points, lines): (Vec<Point>, Vec<String>) = measured.into_iter().flatten().unzip();
 
     let mut text = lines.join("\n");
     text.push('\n');
@@ -157,7 +175,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let plot_points: Vec<PlotPoint> = points
             .iter()
             .map(|p| PlotPoint {
-                library: "vicino".into(),
+                library: p.library.clone(),
                 config: format!("M={}", p.m),
                 recall: p.recall,
                 qps: p.qps,
@@ -166,7 +184,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let title = format!("{dataset}: QPS vs recall@{k}");
         plot_qps_recall(&plot_points, k, &title, plot)?;
     }
-    print_table(&ms, &points)
+    print_table(&points)
 }
 
 /// A comma-separated list of positive integers; `flag` names it in errors.
@@ -192,20 +210,30 @@ pub(super) fn write_atomic(path: &Path, text: &str, flag: &str) -> Result<()> {
     vicino::write_atomic(path, |w| w.write_all(text.as_bytes())).context(flag.to_string())
 }
 
-/// The (M, ef) table and, per M, the best speed at each recall target.
-fn print_table(ms: &[usize], points: &[Point]) -> Result<()> {
+/// The (library, M, ef) table and, per library and M, the best speed at each recall target.
+fn print_table(points: &[Point]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let mut text = format!("{:>6} {:>6} {:>8} {:>12}\n", "m", "ef", "recall", "qps");
+    let mut text = format!(
+        "{:<12} {:>6} {:>6} {:>8} {:>12}\n",
+        "library", "m", "ef", "recall", "qps"
+    );
+    let mut series: Vec<(&str, usize)> = Vec::new();
     for p in points {
-        text += &format!("{:>6} {:>6} {:>8.4} {:>12.1}\n", p.m, p.ef, p.recall, p.qps);
+        text += &format!(
+            "{:<12} {:>6} {:>6} {:>8.4} {:>12.1}\n",
+            p.library, p.m, p.ef, p.recall, p.qps
+        );
+        if !series.contains(&(p.library.as_str(), p.m)) {
+            series.push((p.library.as_str(), p.m));
+        }
     }
-    for &m in ms {
+    for (library, m) in series {
         let best: Vec<String> = TARGETS
             .iter()
             .map(|&target| {
                 let qps = points
                     .iter()
-                    .filter(|p| p.m == m && p.recall >= target)
+                    .filter(|p| p.library == library && p.m == m && p.recall >= target)
                     .map(|p| p.qps)
                     .fold(None, |best: Option<f64>, q| {
                         Some(best.map_or(q, |b| b.max(q)))
@@ -216,11 +244,19 @@ fn print_table(ms: &[usize], points: &[Point]) -> Result<()> {
                 }
             })
             .collect();
-        text += &format!("m {m}: best {}\n", best.join(", "));
+        text += &format!("{library} m {m}: best {}\n", best.join(", "));
     }
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .context("cannot write to stdout")
+}
+
+/// The library column of a result: `vicino`, or `vicino-sq8` for a quantized index.
+fn library_name(mode: Quantization) -> String {
+    match mode {
+        Quantization::None => "vicino".into(),
+        mode => format!("vicino-{}", mode.name()),
+    }
 }
 
 #[cfg(test)]

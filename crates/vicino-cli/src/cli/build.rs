@@ -11,11 +11,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
-use vicino::{Index, IndexParams};
+use vicino::{Index, IndexParams, Quantization};
 use vicino_bench::io::VectorFile;
 
 use super::report::{delta, print_json, progress, rss_anon_bytes, rss_bytes};
-use super::setup::{check_file_values, check_writable, metric, thread_pool};
+use super::setup::{check_file_values, check_writable, metric, quantization, thread_pool};
 use super::BuildArgs;
 
 /// Bytes of sample rows an on-disk build fits its 8-bit codes to (16k rows at dim 128), held
@@ -27,7 +27,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let params = IndexParams::new(metric)
         .m(args.m)
         .ef_construction(args.ef_construction)
-        .seed(args.seed);
+        .seed(args.seed)
+        .quantize(quantization(&args.quantize)?);
     params.validate()?;
     check_writable(&args.output, "--output")?;
     let pool = thread_pool(args.threads)?;
@@ -47,6 +48,11 @@ pub fn run(args: BuildArgs) -> Result<()> {
     } else {
         Index::with_capacity(params, dim, rows)?
     };
+    // Rows go in one at a time: a quantized index learns its code ranges from rows spread over
+    // the input first.
+    if params.quantization() != Quantization::None {
+        index.learn_codes(&code_sample(&base))?;
+    }
     let bar = progress(rows, "building");
     let start = Instant::now();
     pool.install(|| {
@@ -79,6 +85,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
         rss_delta_bytes: delta(rss_before, rss_after),
         rss_anon_bytes: rss_anon_bytes(),
         on_disk: args.on_disk,
+        quantize: params.quantization().name(),
     })
 }
 
@@ -109,4 +116,5 @@ struct BuildReport {
     rss_delta_bytes: Option<i64>,
     rss_anon_bytes: Option<u64>,
     on_disk: bool,
+    quantize: &'static str,
 }

@@ -95,6 +95,12 @@ struct BuildArgs {
     /// the OS can page them out: for vectors bigger than RAM (links stay in RAM).
     #[arg(long)]
     on_disk: bool,
+    /// What the graph is walked on, in the build and in searches: none (full f32 vectors) or
+    /// sq8 (an 8-bit code per dimension beside the full vectors, 1.25x their memory; searches
+    /// walk on the codes and re-rank their best --rerank candidates on the full vectors, so
+    /// distances stay exact).
+    #[arg(long, value_name = "MODE", default_value = "none", help_heading = None)]
+    quantize: String,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +133,10 @@ struct SearchArgs {
     /// Read the whole index into memory (checking every checksum) instead of mapping it.
     #[arg(long)]
     load: bool,
+    /// Candidates re-scored on full vectors in a quantized index (held between k and ef)
+    /// [default: all ef of them]. Ignored without quantization.
+    #[arg(long, value_name = "N")]
+    rerank: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +235,12 @@ struct BenchArgs {
     /// Beam width of the searches that place each new node; at least 1.
     #[arg(long, default_value_t = IndexParams::DEFAULT_EF_CONSTRUCTION)]
     ef_construction: usize,
+    /// Comma-separated quantization modes to build with (none, sq8; see `build --help`).
+    #[arg(long, value_name = "MODE,...", default_value = "none")]
+    quantize: String,
+    /// Candidates re-scored on full vectors by quantized searches [default: all ef of them].
+    #[arg(long, value_name = "N")]
+    rerank: Option<usize>,
     /// Comma-separated search beam widths; each at least 1.
     #[arg(long, value_name = "EF,...", default_value = "10,20,40,80,160,320")]
     ef: String,

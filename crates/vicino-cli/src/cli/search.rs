@@ -58,13 +58,17 @@ pub fn run(args: SearchArgs) -> Result<()> {
         None => None,
     };
     let ef = args.ef.max(k);
+    let rerank = args
+        .rerank
+        .unwrap_or(Index::default_rerank(k, ef))
+        .clamp(k, ef);
 
     let (found, threads, seconds) = if args.threads == 1 {
         let start = Instant::now();
         let found = queries
             .data
             .chunks_exact(queries.dim)
-            .map(|q| index.search(q, k, ef))
+            .map(|q| index.search_rerank(q, k, ef, rerank))
             .collect::<vicino::Result<Vec<_>>>()?;
         (found, 1, start.elapsed().as_secs_f64())
     } else {
@@ -74,7 +78,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
             queries
                 .data
                 .par_chunks_exact(queries.dim)
-                .map(|q| index.search(q, k, ef))
+                .map(|q| index.search_rerank(q, k, ef, rerank))
                 .collect::<vicino::Result<Vec<_>>>()
         })?;
         (
@@ -97,6 +101,8 @@ pub fn run(args: SearchArgs) -> Result<()> {
         qps: queries.rows as f64 / seconds,
         recall,
         mode,
+        quantize: index.params().quantization().name(),
+        rerank,
         rss_anon_bytes: rss_anon_bytes(),
         rss_file_bytes: rss_file_bytes(),
     })
@@ -133,6 +139,8 @@ struct SearchReport {
     qps: f64,
     recall: Option<f64>,
     mode: &'static str,
+    quantize: &'static str,
+    rerank: usize,
     rss_anon_bytes: Option<u64>,
     rss_file_bytes: Option<u64>,
 }

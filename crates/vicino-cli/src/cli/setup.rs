@@ -7,12 +7,23 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use rayon::ThreadPool;
-use vicino::{Error, Metric};
+use vicino::{Error, Metric, Quantization};
 use vicino_bench::io::{Matrix, VectorFile};
 
 /// Parses a metric name with the library's rules (and its error message).
 pub fn metric(name: &str) -> Result<Metric> {
     Ok(name.parse::<Metric>()?)
+}
+
+/// Parses a quantization mode name (`none`, `sq8`, ...).
+pub fn quantization(name: &str) -> Result<Quantization> {
+    Quantization::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Quantization::ALL.iter().map(|q| q.name()).collect();
+        anyhow::anyhow!(
+            "--quantize: unknown mode {name:?}; the modes are {}",
+            known.join(", ")
+        )
+    })
 }
 
 /// Refuses `k = 0` with the library's wording, before any file is read.

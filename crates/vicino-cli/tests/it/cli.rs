@@ -623,8 +623,9 @@ fn info_reports_the_header() {
     assert_eq!(info["checksums"], "verified");
     let file_bytes = std::fs::metadata(&data.index).expect("index").len();
     assert_eq!(info["file_bytes"], file_bytes);
+    assert_eq!(info["quantize"], "none");
     let sections = info["sections"].as_array().expect("sections");
-    assert_eq!(sections.len(), 5);
+    assert_eq!(sections.len(), 7);
     let names: Vec<&str> = sections
         .iter()
         .map(|s| s["name"].as_str().expect("name"))
@@ -788,4 +789,48 @@ fn a_thread_count_beyond_the_machine_is_capped_and_said() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     assert!(report["threads"].as_u64().unwrap() <= 4 * cores, "{report}");
+}
+
+#[test]
+fn a_quantized_build_is_searched_on_codes_and_reranked() {
+    let data = Fixture::new(2_000, 24, "l2", 21);
+    let index = data.dir.path().join("sq8.vicino");
+    let built = ok(&[
+        &"build --input",
+        &data.base,
+        &"--metric l2 --quantize sq8 --output",
+        &index,
+    ]);
+    assert_eq!(built["quantize"], "sq8");
+    assert_eq!(ok(&[&"info --index", &index])["quantize"], "sq8");
+    for (flags, rerank) in [
+        ("--ef 64", 64),
+        ("--ef 64 --rerank 20", 20),
+        ("--ef 64 --rerank 1", 10),
+    ] {
+        let found = ok(&[
+            &"search --index",
+            &index,
+            &"--queries",
+            &data.queries,
+            &"--gt",
+            &data.gt,
+            &"--k 10",
+            &flags,
+        ]);
+        assert_eq!(found["quantize"], "sq8");
+        assert_eq!(found["rerank"], rerank, "{flags}");
+        let recall = found["recall"].as_f64().expect("recall");
+        assert!(recall >= 0.9, "{flags}: recall {recall}");
+    }
+    let err = fails(
+        &[
+            &"build --input",
+            &data.base,
+            &"--metric l2 --quantize sq9 --output",
+            &index,
+        ],
+        "--quantize",
+    );
+    assert!(err.contains("none, sq8"), "{err}");
 }

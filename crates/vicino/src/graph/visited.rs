@@ -73,6 +73,8 @@ pub(crate) struct Scratch {
     pub(crate) chosen: Vec<Candidate>,
     pub(crate) pruned: Vec<Candidate>,
     pub(crate) pruned_out: Vec<Candidate>,
+    /// A quantized search's best candidates with their exact distances.
+    pub(crate) reranked: Vec<Candidate>,
     /// Per layer, the neighbours a new node will link back from once it is linked everywhere.
     pub(crate) back_links: Vec<Vec<Candidate>>,
 }
@@ -89,6 +91,7 @@ impl Scratch {
             chosen: Vec::new(),
             pruned: Vec::new(),
             pruned_out: Vec::new(),
+            reranked: Vec::new(),
             back_links: Vec::new(),
         }
     }

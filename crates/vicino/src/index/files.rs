@@ -3,12 +3,14 @@
 //! format, its checks and the file I/O are all there.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use super::{graph_config, Index, IndexParams};
 use crate::arena::VectorArena;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::persist::{self, Access, FileInfo, IndexParts};
+use crate::quantize::{CodedSpace, Sq8};
 
 impl Index {
     /// Writes the index to `path` atomically (a temp file in the same folder, fsync, rename): an
@@ -29,6 +31,8 @@ impl Index {
                 vectors: &self.space.vectors,
                 graph: &self.graph,
                 keys: &|id| self.key_of(id),
+                quantization: self.params.quantization(),
+                codes: self.codes.get().filter(|_| self.is_quantized()),
             },
         )
     }
@@ -63,7 +67,8 @@ impl Index {
         let params = IndexParams::new(parts.metric)
             .m(parts.m)
             .ef_construction(parts.ef_construction)
-            .seed(parts.seed);
+            .seed(parts.seed)
+            .quantize(parts.quantization);
         params
             .validate()
             .map_err(|e| Error::corrupt(path, e.to_string()))?;
@@ -76,7 +81,11 @@ impl Index {
             parts.entry,
         )?;
         let vectors = VectorArena::from_rows(parts.dim, parts.vectors);
-        let index = Index::from_parts(params, vectors, graph, nodes);
+        let mut index = Index::from_parts(params, vectors, graph, nodes);
+        if let Some(codes) = parts.codes {
+            let sq8 = Sq8::from_ranges(codes.offset, codes.scale);
+            index.codes = OnceLock::from(CodedSpace::from_rows(sq8, codes.rows, parts.metric));
+        }
         index.restore_nodes(parts.keys.into_iter());
         Ok(index)
     }

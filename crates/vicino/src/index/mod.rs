@@ -23,6 +23,7 @@ pub use params::IndexParams;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
@@ -41,8 +42,8 @@ use crate::error::{Error, Result};
 use crate::graph::{Candidate, Descent, Graph, GraphConfig, ScratchPool};
 use crate::metric::Metric;
 use crate::persist;
-use crate::quantize::{CodedSpace, Sq8Trainer};
-use crate::space::Space;
+use crate::quantize::{CodedSpace, Quantization, Sq8Trainer};
+use crate::space::{Distances, Space};
 
 /// One search hit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,9 +93,13 @@ struct Slot {
 pub struct Index {
     params: IndexParams,
     space: Space,
-    /// 8-bit codes of every vector, when inserts compute their distances on them (an on-disk
-    /// build: see `crate::quantize`); searches always use `space`.
-    build_codes: Option<CodedSpace>,
+    /// 8-bit codes of every vector (see `crate::quantize`), when the graph is walked on them:
+    /// inserts compute their distances on them, and so do searches of a quantized index, which
+    /// re-rank on `space`. An on-disk build has them from the start; a quantized index learns
+    /// them from its first batch.
+    codes: OnceLock<CodedSpace>,
+    /// Rows reserved up front (the codes reserve as many when they are made).
+    reserve: usize,
     graph: Graph,
     slots: NodeStore<Slot>,
     /// Ids handed out, every one with its storage in place (some may still be being linked).
@@ -158,7 +163,7 @@ impl Index {
             graph,
             capacity,
         );
-        index.build_codes = Some(codes);
+        index.codes = OnceLock::from(codes);
         Ok(index)
     }
 
@@ -169,7 +174,8 @@ impl Index {
         Self {
             params,
             space: Space::new(vectors, params.metric()),
-            build_codes: None,
+            codes: OnceLock::new(),
+            reserve,
             graph,
             slots: NodeStore::new(reserve),
             allocated: AtomicUsize::new(0),
@@ -213,6 +219,7 @@ impl Index {
     /// Adds one vector under `key`.
     pub fn add(&self, key: u64, vector: &[f32]) -> Result<()> {
         check_vector(vector, self.dim(), self.metric())?;
+        self.learn_codes(vector)?;
         self.insert_checked(key, vector)
     }
 
@@ -226,6 +233,10 @@ impl Index {
                 vectors: rows,
             });
         }
+        if rows == 0 {
+            return Ok(());
+        }
+        self.learn_codes(data)?;
         keys.par_iter()
             .zip(data.par_chunks_exact(self.dim()))
             .try_for_each(|(&key, v)| self.insert_checked(key, v))
@@ -244,7 +255,7 @@ impl Index {
         let (vectors, scratch) = (&self.space.vectors, &mut work.scratch);
         // Distances as the build computed them: on codes, an on-disk build reads one vector per
         // orphan from the scratch file instead of one per distance.
-        Ok(match &self.build_codes {
+        Ok(match self.codes.get() {
             Some(codes) => self
                 .graph
                 .repair_reachability(codes, vectors, nodes, scratch),
@@ -267,7 +278,7 @@ impl Index {
         let slot = self.slots.get(id);
         slot.key.store(key, Ordering::Relaxed);
 
-        match &self.build_codes {
+        match self.codes.get() {
             Some(codes) => {
                 // SAFETY: as for the vector row just above.
                 unsafe { codes.write(id32, v) };
@@ -303,7 +314,7 @@ impl Index {
             });
         }
         self.slots.ensure(id)?;
-        if let Some(codes) = &self.build_codes {
+        if let Some(codes) = self.codes.get() {
             codes.ensure(id32)?;
         }
         // Last: it sets the node's upper links only once its other storage exists.
@@ -314,41 +325,131 @@ impl Index {
 
     /// The `k` nearest neighbours of `query` found by a beam search of width `ef`, nearest first.
     ///
-    /// `ef` below `k` is raised to `k`. An empty index gives an empty result.
+    /// `ef` below `k` is raised to `k`. An empty index gives an empty result. A quantized index
+    /// re-ranks [`Index::default_rerank`] candidates (see [`Index::search_rerank`]).
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Result<Vec<Neighbor>> {
+        self.search_rerank(query, k, ef, Self::default_rerank(k, ef))
+    }
+
+    /// How many candidates [`Index::search`] re-scores on full vectors in a quantized index,
+    /// for `k` results from a beam of width `ef`: all of them (`max(k, ef)`).
+    pub fn default_rerank(k: usize, ef: usize) -> usize {
+        k.max(ef)
+    }
+
+    /// [`Index::search`], re-scoring the `rerank` nearest candidates on full vectors when the
+    /// index is quantized (`rerank` is held between `k` and the beam width; without
+    /// quantization every distance is exact and `rerank` changes nothing). The distances
+    /// returned are always exact.
+    pub fn search_rerank(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        rerank: usize,
+    ) -> Result<Vec<Neighbor>> {
         check_k(k)?;
         check_vector(query, self.dim(), self.metric())?;
         let Some(entry) = self.graph.entry() else {
             return Ok(Vec::new());
         };
         let ef = ef.max(k);
+        let descent = Descent {
+            entry,
+            beam_from: 0,
+            ef,
+        };
         let mut work = self.pool.get()?;
         let work = &mut *work;
         let q = prepare_query(&mut work.query, query, self.metric());
         let mut hits = Vec::new();
-        self.graph.descend_and_search(
-            &self.space,
-            q,
-            Descent {
-                entry,
-                beam_from: 0,
-                ef,
-            },
-            &mut work.scratch,
-            |_| true,
-            |_, found, _| hits.extend(found.iter().take(k).map(|&c| self.neighbor(c))),
-        );
+        let codes = self.codes.get().filter(|_| self.is_quantized());
+        match codes {
+            None => self.graph.descend_and_search(
+                &self.space,
+                q,
+                descent,
+                &mut work.scratch,
+                |_| true,
+                |_, found, _| hits.extend(found.iter().take(k).map(|&c| self.neighbor(c))),
+            ),
+            Some(codes) => self.graph.descend_and_search(
+                codes,
+                q,
+                descent,
+                &mut work.scratch,
+                |_| true,
+                |_, found, scratch| {
+                    let best = &found[..rerank.clamp(k, ef).min(found.len())];
+                    let exact = &mut scratch.reranked;
+                    exact.clear();
+                    for c in best {
+                        self.space.prefetch(c.id);
+                    }
+                    exact.extend(best.iter().map(|c| Candidate {
+                        distance: self.space.to_node(q, c.id),
+                        id: c.id,
+                    }));
+                    exact.sort_unstable();
+                    hits.extend(exact.iter().take(k).map(|&c| self.neighbor(c)));
+                },
+            ),
+        }
         Ok(hits)
     }
 
     /// [`Index::search`] for each row of `queries`, in parallel on the current rayon pool.
     pub fn search_batch(&self, queries: &[f32], k: usize, ef: usize) -> Result<Vec<Vec<Neighbor>>> {
+        self.search_batch_rerank(queries, k, ef, Self::default_rerank(k, ef))
+    }
+
+    /// [`Index::search_rerank`] for each row of `queries`, in parallel on the current rayon pool.
+    pub fn search_batch_rerank(
+        &self,
+        queries: &[f32],
+        k: usize,
+        ef: usize,
+        rerank: usize,
+    ) -> Result<Vec<Vec<Neighbor>>> {
         check_k(k)?;
         check_matrix(queries, self.dim(), self.metric(), 0)?;
         queries
             .par_chunks_exact(self.dim())
-            .map(|q| self.search(q, k, ef))
+            .map(|q| self.search_rerank(q, k, ef, rerank))
             .collect()
+    }
+
+    fn is_quantized(&self) -> bool {
+        self.params.quantization() == Quantization::Sq8
+    }
+
+    /// A quantized index learns each dimension's code range from `sample` (rows of `dim`
+    /// floats; at most 100,000 of them are used, spread over the rows). Without this call it
+    /// learns them from the first vectors added, so call it first when those are not spread
+    /// over the data (e.g. when adding one vector at a time: one row fits no range). Does
+    /// nothing when the index is not quantized or already has its codes.
+    pub fn learn_codes(&self, sample: &[f32]) -> Result<()> {
+        if !self.is_quantized() || self.codes.get().is_some() {
+            return Ok(());
+        }
+        let _one_at_a_time = self.allocation.lock();
+        if self.codes.get().is_some() {
+            return Ok(());
+        }
+        let dim = self.dim();
+        let rows = sample.len() / dim;
+        let step = rows.div_ceil(CODE_SAMPLE_ROWS).max(1);
+        let spread: Vec<f32> = sample
+            .chunks_exact(dim)
+            .step_by(step)
+            .flatten()
+            .copied()
+            .collect();
+        let codes = fit_codes(&self.params, dim, self.reserve, &spread)?;
+        // Codes for nodes already there (none: a quantized index inserts nothing without them).
+        debug_assert_eq!(self.allocated.load(Ordering::Acquire), 0);
+        let _ = self.codes.set(codes);
+        Ok(())
     }
 
     /// The exact `k` nearest neighbours by brute force over every inserted vector.
@@ -421,10 +522,7 @@ impl Index {
     /// Bytes allocated for vectors, links and per-node state.
     pub fn memory_bytes(&self) -> usize {
         self.space.vectors.allocated_bytes()
-            + self
-                .build_codes
-                .as_ref()
-                .map_or(0, CodedSpace::allocated_bytes)
+            + self.codes.get().map_or(0, CodedSpace::allocated_bytes)
             + self
                 .graph
                 .allocated_bytes(self.allocated.load(Ordering::Acquire))
@@ -443,6 +541,9 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// The most rows a quantized index learns its code ranges from.
+const CODE_SAMPLE_ROWS: usize = 100_000;
+
 /// 8-bit codes fitted to `sample` (checked like any input matrix, and prepared as stored
 /// vectors are: normalised under cosine), with room for `capacity` rows.
 fn fit_codes(
@@ -459,24 +560,20 @@ fn fit_codes(
         trainer.observe(prepare_query(&mut row, v, metric));
     }
     // A sample of one row, or of rows that barely differ, fits every range to a point: every
-    // code would be alike and the graph built on them random.
+    // code would be alike and the graph walked on them random.
     let (rows, varying) = trainer.spread(dim);
+    let advice = "8-bit codes learn each dimension's range from rows spread over the data (a few \
+                  thousand; for a quantized index, its first batch or `learn_codes`)";
     if rows >= 2 && varying * 2 < dim {
         return Err(Error::InvalidParameter {
             name: "sample",
-            reason: format!(
-                "its {rows} rows vary in only {varying} of {dim} dimensions; the build's 8-bit \
-                 codes need rows spread over the data (a few thousand, varying in at least half \
-                 the dimensions)"
-            ),
+            reason: format!("its {rows} rows vary in only {varying} of {dim} dimensions; {advice}"),
         });
     }
     if rows == 1 {
         return Err(Error::InvalidParameter {
             name: "sample",
-            reason: "one row fits no range; the build's 8-bit codes need rows spread over the \
-                     data (a few thousand)"
-                .into(),
+            reason: format!("one row spans no range; {advice}"),
         });
     }
     CodedSpace::new(trainer.finish()?, metric, capacity)

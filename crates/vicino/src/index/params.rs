@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::metric::Metric;
+use crate::quantize::Quantization;
 
 pub use crate::graph::MAX_EF_CONSTRUCTION;
 
@@ -18,6 +19,7 @@ pub struct IndexParams {
     m: usize,
     ef_construction: usize,
     seed: u64,
+    quantization: Quantization,
 }
 
 impl IndexParams {
@@ -35,6 +37,7 @@ impl IndexParams {
             m: Self::DEFAULT_M,
             ef_construction: Self::DEFAULT_EF_CONSTRUCTION,
             seed: Self::DEFAULT_SEED,
+            quantization: Quantization::None,
         }
     }
 
@@ -53,6 +56,13 @@ impl IndexParams {
     /// Seed of the level draw; the same seed and data give the same levels.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// What the graph is walked on: full vectors ([`Quantization::None`], the default) or codes
+    /// re-ranked on full vectors (see [`Quantization`]).
+    pub fn quantize(mut self, quantization: Quantization) -> Self {
+        self.quantization = quantization;
         self
     }
 
@@ -75,6 +85,10 @@ impl IndexParams {
 
     pub fn get_seed(&self) -> u64 {
         self.seed
+    }
+
+    pub fn quantization(&self) -> Quantization {
+        self.quantization
     }
 
     /// The level multiplier mL = 1 / ln M.

@@ -4,17 +4,37 @@ use crate::arena::padded_dim;
 use crate::error::{Error, Result};
 use crate::graph::{MAX_EF_CONSTRUCTION, MAX_NODES};
 use crate::metric::Metric;
+use crate::quantize::Quantization;
 use crate::space::MAX_DIM;
 
 pub(crate) const MAGIC: [u8; 8] = *b"VICINITY";
 /// Bumped whenever the layout changes; older versions stay readable (golden files prove it).
-pub const VERSION: u32 = 1;
+/// Version 2 added the quantization mode (in version 1's reserved word) and the two code
+/// sections; version 1 files have five sections and no codes.
+pub const VERSION: u32 = 2;
 pub(crate) const ENDIAN_MARKER: u32 = 0x0102_0304;
 /// The header occupies the first page; sections start on page boundaries after it.
 pub(crate) const HEADER_LEN: usize = 4096;
 pub(crate) const SECTION_ALIGN: usize = 4096;
-/// Bytes of the header covered by its checksum (the checksum sits right after them).
-const HEADER_CHECKED: usize = 240;
+/// Bytes of the header before the section table.
+const FIXED_FIELDS: usize = 80;
+/// Bytes of one section table entry.
+const ENTRY_LEN: usize = 32;
+
+/// Bytes of the header covered by its checksum (the checksum sits right after them): 240 in
+/// version 1 (five sections), 304 from version 2 (seven).
+fn header_checked(version: u32) -> usize {
+    FIXED_FIELDS + ENTRY_LEN * section_count(version)
+}
+
+/// Sections in a file of `version`: the first five in version 1, all seven from version 2.
+pub(crate) fn section_count(version: u32) -> usize {
+    if version == 1 {
+        5
+    } else {
+        SECTIONS.len()
+    }
+}
 
 /// The sections, in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,14 +49,21 @@ pub(crate) enum Section {
     Upper = 4,
     /// `nodes` u64: the user's keys.
     Keys = 5,
+    /// A quantized index's `nodes * stride` u8: each vector's 8-bit codes (empty otherwise).
+    Codes = 6,
+    /// A quantized index's `2 * stride` f32: each dimension's code offset, then its scale
+    /// (empty otherwise, and when the index is empty).
+    CodeRanges = 7,
 }
 
-pub(crate) const SECTIONS: [Section; 5] = [
+pub(crate) const SECTIONS: [Section; 7] = [
     Section::Vectors,
     Section::Layer0,
     Section::Levels,
     Section::Upper,
     Section::Keys,
+    Section::Codes,
+    Section::CodeRanges,
 ];
 
 impl Section {
@@ -47,6 +74,8 @@ impl Section {
             Section::Levels => "levels",
             Section::Upper => "upper links",
             Section::Keys => "keys",
+            Section::Codes => "codes",
+            Section::CodeRanges => "code ranges",
         }
     }
 }
@@ -73,7 +102,9 @@ pub(crate) struct Header {
     pub nodes: usize,
     /// `(id, top level)` of the entry point; `None` for an empty index.
     pub entry: Option<(u32, usize)>,
-    pub sections: [SectionEntry; 5],
+    pub quantization: Quantization,
+    /// Version 1 files have the first five; the last two are then empty, at the file's end.
+    pub sections: [SectionEntry; 7],
 }
 
 fn metric_code(m: Metric) -> u32 {
@@ -101,12 +132,16 @@ impl Header {
     /// Section offsets and lengths for these counts (`upper_rows`: total upper-layer rows).
     pub(crate) fn layout(&mut self, upper_rows: usize) {
         let n = self.nodes as u64;
+        // An empty quantized index has learnt no ranges yet: it learns them from its first batch.
+        let coded = u64::from(self.quantization != Quantization::None && n > 0);
         let lens = [
             n * self.stride as u64 * 4,
             n * (1 + self.m0) as u64 * 4,
             n,
             upper_rows as u64 * (1 + self.m) as u64 * 4,
             n * 8,
+            coded * n * self.stride as u64,
+            coded * 2 * self.stride as u64 * 4,
         ];
         let mut offset = HEADER_LEN as u64;
         for (entry, len) in self.sections.iter_mut().zip(lens) {
@@ -121,7 +156,7 @@ impl Header {
 
     /// The file's total length: the end of the last section, padded to a page.
     pub(crate) fn file_len(&self) -> u64 {
-        let last = self.sections[4];
+        let last = self.sections[SECTIONS.len() - 1];
         align_up(last.offset + last.len)
     }
 
@@ -149,18 +184,20 @@ impl Header {
         w.u64(self.seed);
         w.u64(self.nodes as u64);
         w.u64(self.entry.map_or(u64::MAX, |e| e.0 as u64));
-        w.u32(SECTIONS.len() as u32);
-        w.u32(0);
-        for (kind, s) in SECTIONS.iter().zip(&self.sections) {
+        let count = section_count(self.version);
+        w.u32(count as u32);
+        w.u32(self.quantization.code());
+        for (kind, s) in SECTIONS.iter().zip(&self.sections).take(count) {
             w.u32(*kind as u32);
             w.u32(s.crc);
             w.u64(s.offset);
             w.u64(s.len);
             w.u64(0);
         }
-        debug_assert_eq!(w.pos, HEADER_CHECKED);
-        let crc = crc32c::crc32c(&b[..HEADER_CHECKED]);
-        b[HEADER_CHECKED..HEADER_CHECKED + 4].copy_from_slice(&crc.to_le_bytes());
+        let checked = header_checked(self.version);
+        debug_assert_eq!(w.pos, checked);
+        let crc = crc32c::crc32c(&b[..checked]);
+        b[checked..checked + 4].copy_from_slice(&crc.to_le_bytes());
         b
     }
 
@@ -196,18 +233,12 @@ impl Header {
         if version == 0 {
             return Err(bad("format version 0 does not exist".into()));
         }
-        let stored = u32::from_le_bytes(
-            bytes[HEADER_CHECKED..HEADER_CHECKED + 4]
-                .try_into()
-                .unwrap_or_default(),
-        );
-        if crc32c::crc32c(&bytes[..HEADER_CHECKED]) != stored {
+        let checked = header_checked(version);
+        let stored = u32::from_le_bytes(bytes[checked..checked + 4].try_into().unwrap_or_default());
+        if crc32c::crc32c(&bytes[..checked]) != stored {
             return Err(bad("header checksum mismatch".into()));
         }
-        if bytes[HEADER_CHECKED + 4..HEADER_LEN]
-            .iter()
-            .any(|&b| b != 0)
-        {
+        if bytes[checked + 4..HEADER_LEN].iter().any(|&b| b != 0) {
             return Err(bad("header padding is not zero".into()));
         }
         let header_len = r.u32() as usize;
@@ -222,14 +253,17 @@ impl Header {
         let nodes = r.u64();
         let entry = r.u64();
         let count = r.u32() as usize;
-        let _reserved = r.u32();
-        if header_len != HEADER_LEN || count != SECTIONS.len() {
+        let quantization_code = r.u32();
+        if header_len != HEADER_LEN || count != section_count(version) {
             return Err(bad(format!(
                 "unsupported layout ({header_len}-byte header, {count} sections)"
             )));
         }
         let metric = metric_from(metric_code)
             .ok_or_else(|| bad(format!("unknown metric code {metric_code}")))?;
+        // Version 1 wrote zero here (a reserved word): no quantization.
+        let quantization = Quantization::from_code(quantization_code)
+            .ok_or_else(|| bad(format!("unknown quantization code {quantization_code}")))?;
         if dim == 0 || dim > MAX_DIM || stride != padded_dim(dim) {
             return Err(bad(format!(
                 "dimension {dim} / row stride {stride} out of range"
@@ -256,8 +290,8 @@ impl Header {
                 )))
             }
         };
-        let mut sections = [SectionEntry::default(); 5];
-        for (want, slot) in SECTIONS.iter().zip(sections.iter_mut()) {
+        let mut sections = [SectionEntry::default(); SECTIONS.len()];
+        for (want, slot) in SECTIONS.iter().zip(sections.iter_mut()).take(count) {
             let kind = r.u32();
             let crc = r.u32();
             let offset = r.u64();
@@ -282,6 +316,7 @@ impl Header {
             seed,
             nodes,
             entry,
+            quantization,
             sections,
         };
         // The upper section's length depends on the levels; check it against itself here and
@@ -296,6 +331,10 @@ impl Header {
         }
         let mut expected = header.clone();
         expected.layout((upper.len / row_bytes) as usize);
+        // A version 1 file has no code sections: they lie, empty, where the layout puts them.
+        for (slot, want) in sections.iter_mut().zip(&expected.sections).skip(count) {
+            *slot = *want;
+        }
         for (i, (got, want)) in sections.iter().zip(&expected.sections).enumerate() {
             if got.offset != want.offset || got.len != want.len {
                 return Err(bad(format!(
@@ -375,6 +414,7 @@ mod tests {
             seed: 7,
             nodes: 1000,
             entry: Some((3, 2)),
+            quantization: Quantization::Sq8,
             sections: Default::default(),
         };
         h.layout(70);

@@ -57,6 +57,7 @@ use crate::arena::{RowStore, VectorArena, ZeroInit};
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::metric::Metric;
+use crate::quantize::{CodedSpace, Quantization};
 
 pub use self::atomic::write_atomic;
 pub use self::format::VERSION as FORMAT_VERSION;
@@ -73,6 +74,7 @@ pub struct FileInfo {
     pub ef_construction: usize,
     pub seed: u64,
     pub nodes: usize,
+    pub quantization: Quantization,
     pub file_bytes: u64,
     /// Name and CRC-32C of each section, in file order.
     pub sections: Vec<(&'static str, u64, u32)>,
@@ -90,6 +92,10 @@ pub(crate) struct IndexParts<'a> {
     pub graph: &'a Graph,
     /// The key of each node.
     pub keys: &'a dyn Fn(u32) -> u64,
+    pub quantization: Quantization,
+    /// A quantized index's codes (with their ranges), written with it: present when the index is
+    /// quantized and holds nodes.
+    pub codes: Option<&'a CodedSpace>,
 }
 
 /// What a checked file holds: the header's fields, then its sections. Every link names an
@@ -113,6 +119,17 @@ pub(crate) struct FileParts {
     pub upper: Vec<u32>,
     /// Each node's key.
     pub keys: Vec<u64>,
+    pub quantization: Quantization,
+    /// A quantized index's codes (when it holds nodes): `nodes` rows of `stride` bytes in the file's memory, and each
+    /// dimension's offset and scale (checked finite, scales not negative).
+    pub codes: Option<CodeParts>,
+}
+
+/// The codes of a quantized index, as a file holds them.
+pub(crate) struct CodeParts {
+    pub rows: RowStore<u8>,
+    pub offset: Vec<f32>,
+    pub scale: Vec<f32>,
 }
 
 /// `rows` zeroed rows of `width` elements in a shared mapping of an unlinked scratch file in
@@ -174,6 +191,8 @@ mod tests {
             vectors: &vectors,
             graph: &graph,
             keys: &|id| 100 + u64::from(id),
+            quantization: Quantization::None,
+            codes: None,
         };
         write(&path, &parts).unwrap();
 

@@ -7,17 +7,18 @@ use std::sync::Arc;
 
 use super::file::{FileBytes, SectionBacking};
 use super::format::{self, Header, Section, SECTIONS};
-use super::{FileInfo, FileParts};
+use super::{CodeParts, FileInfo, FileParts};
 use crate::arena::RowStore;
 use crate::error::{Error, Result};
+use crate::quantize::Quantization;
 
 /// How a file is brought in, and so what is checked beyond the structure (always checked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
     /// Read whole into RAM; every section's checksum is checked.
     Read,
-    /// Mapped copy-on-write; every checksum but the vectors', so that opening does not read
-    /// every vector page.
+    /// Mapped copy-on-write; every checksum but those of the vectors and codes, so that
+    /// opening does not read every vector page.
     Map,
 }
 
@@ -26,7 +27,7 @@ pub(crate) enum Access {
 enum Checks {
     /// Every section's checksum: reads the whole file.
     All,
-    /// All but the vectors'.
+    /// All but those of the vectors and codes (any code byte is a valid code).
     AllButVectors,
 }
 
@@ -50,6 +51,7 @@ pub(crate) fn verify(path: &Path) -> Result<FileInfo> {
     // Everything `read` checks, whichever way the file is later brought in.
     check_graph(bytes, &header, path)?;
     check_vector_values(bytes, &header, path)?;
+    code_ranges(bytes, &header, path)?;
     Ok(FileInfo {
         format_version: header.version,
         dim: header.dim,
@@ -58,10 +60,12 @@ pub(crate) fn verify(path: &Path) -> Result<FileInfo> {
         ef_construction: header.ef_construction,
         seed: header.seed,
         nodes: header.nodes,
+        quantization: header.quantization,
         file_bytes: file.len() as u64,
         sections: SECTIONS
             .iter()
             .zip(&header.sections)
+            .take(format::section_count(header.version))
             .map(|(s, e)| (s.name(), e.len, e.crc))
             .collect(),
     })
@@ -91,7 +95,9 @@ fn check_sections(file: &FileBytes, header: &Header, checks: Checks, path: &Path
             ));
         }
         gap_start = end;
-        if checks == Checks::AllButVectors && SECTIONS[i] == Section::Vectors {
+        if checks == Checks::AllButVectors
+            && matches!(SECTIONS[i], Section::Vectors | Section::Codes)
+        {
             continue;
         }
         if crc32c::crc32c(&bytes[start..end]) != s.crc {
@@ -139,6 +145,7 @@ fn parts_of(file: FileBytes, checks: Checks, path: &Path) -> Result<FileParts> {
     }
     let n = header.nodes;
 
+    let ranges = code_ranges(bytes, &header, path)?;
     let vectors_at = header.section(Section::Vectors).offset as usize;
     let layer0_at = header.section(Section::Layer0).offset as usize;
     let file = Arc::new(file);
@@ -157,6 +164,18 @@ fn parts_of(file: FileBytes, checks: Checks, path: &Path) -> Result<FileParts> {
                 .map_err(bad)?,
         ),
     )?;
+    let codes = match ranges {
+        None => None,
+        Some((offset, scale)) => {
+            let at = header.section(Section::Codes).offset as usize;
+            let backing = SectionBacking::<u8>::new(file.clone(), at, n * header.stride);
+            Some(CodeParts {
+                rows: RowStore::with_backing(header.stride, n, Box::new(backing.map_err(bad)?))?,
+                offset,
+                scale,
+            })
+        }
+    };
     Ok(FileParts {
         metric: header.metric,
         dim: header.dim,
@@ -169,7 +188,35 @@ fn parts_of(file: FileBytes, checks: Checks, path: &Path) -> Result<FileParts> {
         levels,
         upper,
         keys,
+        quantization: header.quantization,
+        codes,
     })
+}
+
+/// A quantized file's code ranges (offset, then scale, per dimension), checked: finite, and no
+/// scale negative. `None` when the file is not quantized.
+fn code_ranges(bytes: &[u8], header: &Header, path: &Path) -> Result<Option<(Vec<f32>, Vec<f32>)>> {
+    if header.quantization == Quantization::None || header.nodes == 0 {
+        return Ok(None);
+    }
+    let e = header.section(Section::CodeRanges);
+    let values: Vec<f32> = bytes[e.offset as usize..(e.offset + e.len) as usize]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let (offset, scale) = values.split_at(header.stride);
+    if let Some(i) = (0..header.stride)
+        .find(|&i| !offset[i].is_finite() || !scale[i].is_finite() || scale[i] < 0.0)
+    {
+        return Err(Error::corrupt(
+            path,
+            format!(
+                "dimension {i} has code offset {} and scale {}",
+                offset[i], scale[i]
+            ),
+        ));
+    }
+    Ok(Some((offset.to_vec(), scale.to_vec())))
 }
 
 /// The links, levels and keys of a file, every link checked.

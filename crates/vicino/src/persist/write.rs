@@ -8,6 +8,7 @@ use super::atomic::write_atomic;
 use super::format::{Header, Section, HEADER_LEN, SECTIONS, VERSION};
 use super::IndexParts;
 use crate::error::{Error, Result};
+use crate::quantize::Quantization;
 
 /// A writer that keeps the CRC-32C and length of what passes through it.
 struct Checked<'a, W: Write> {
@@ -37,7 +38,14 @@ pub(crate) fn write(path: &Path, parts: &IndexParts<'_>) -> Result<()> {
         vectors,
         graph,
         keys,
+        quantization,
+        codes,
     } = *parts;
+    if quantization != Quantization::None && nodes > 0 && codes.is_none() {
+        return Err(Error::Unsupported(
+            "a quantized index with nodes but no codes cannot be saved",
+        ));
+    }
     let config = graph.config();
     let levels: Vec<u8> = (0..nodes as u32)
         .map(|id| graph.level_of(id) as u8)
@@ -54,6 +62,7 @@ pub(crate) fn write(path: &Path, parts: &IndexParts<'_>) -> Result<()> {
         seed: config.seed,
         nodes,
         entry: graph.entry(),
+        quantization,
         sections: Default::default(),
     };
     header.layout(upper_rows);
@@ -97,6 +106,20 @@ pub(crate) fn write(path: &Path, parts: &IndexParts<'_>) -> Result<()> {
                 Section::Keys => {
                     for id in 0..nodes as u32 {
                         out.put(&keys(id).to_le_bytes())?;
+                    }
+                }
+                Section::Codes => {
+                    if let Some(codes) = codes {
+                        for id in 0..nodes as u32 {
+                            out.put(codes.row(id))?;
+                        }
+                    }
+                }
+                Section::CodeRanges => {
+                    if let Some(codes) = codes {
+                        let (offset, scale) = codes.ranges();
+                        out.put(bytemuck::cast_slice(offset))?;
+                        out.put(bytemuck::cast_slice(scale))?;
                     }
                 }
             }

@@ -5,4 +5,5 @@ mod concurrency;
 mod data;
 mod golden;
 mod persist;
+mod quantized;
 mod recall;

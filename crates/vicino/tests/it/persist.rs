@@ -265,7 +265,11 @@ mod fuzz {
 /// Rewrites `bytes` so every checksum matches again (as a careless or hostile writer would).
 /// Sections the (possibly edited) table places outside the file are left as they are.
 fn reseal(bytes: &mut [u8]) {
-    for i in 0..5 {
+    // The section count (at byte 72) sets where the header's checksum sits: 5 sections in
+    // version 1, 7 from version 2. An edited count is clamped so the header stays readable.
+    let count = (u32::from_le_bytes(bytes[72..76].try_into().unwrap()) as usize).min(7);
+    let checked = 80 + 32 * count;
+    for i in 0..count {
         let Some(data) = bytes.get(section(bytes, i)) else {
             continue;
         };
@@ -273,8 +277,8 @@ fn reseal(bytes: &mut [u8]) {
         let at = 80 + i * 32;
         bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
     }
-    let crc = crc32c::crc32c(&bytes[..240]);
-    bytes[240..244].copy_from_slice(&crc.to_le_bytes());
+    let crc = crc32c::crc32c(&bytes[..checked]);
+    bytes[checked..checked + 4].copy_from_slice(&crc.to_le_bytes());
 }
 
 #[test]
