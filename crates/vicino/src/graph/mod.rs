@@ -122,12 +122,19 @@ impl<'a> Links<'a> {
         true
     }
 
-    /// Starts loading the row (its first and last cache lines; rows span two or three).
+    /// Starts loading the row: every cache line it touches (a layer-0 row of 33 ids spans
+    /// three).
     #[inline(always)]
     pub(crate) fn prefetch(&self) {
-        if let Some(last) = self.row.last() {
-            prefetch(self.row.as_ptr().cast());
-            prefetch((last as *const AtomicU32).cast());
+        let bytes = std::mem::size_of_val(self.row);
+        let start = self.row.as_ptr().cast::<u8>();
+        let mut offset = 0;
+        while offset < bytes {
+            prefetch(start.wrapping_add(offset));
+            offset += 64;
+        }
+        if bytes > 0 {
+            prefetch(start.wrapping_add(bytes - 1));
         }
     }
 }

@@ -18,9 +18,6 @@ pub(crate) struct Descent {
     pub ef: usize,
 }
 
-/// How many neighbours ahead of the distance being computed their vectors are prefetched.
-const PREFETCH_AHEAD: usize = 3;
-
 impl Graph {
     /// The walk from the entry point shared by the paper's K-NN-SEARCH (Algorithm 5) and INSERT
     /// (Algorithm 1): a greedy descent (ef = 1) from the entry point through the layers above
@@ -141,17 +138,18 @@ impl Graph {
                 visited.prefetch(id);
             }
             neighbours.retain(|&id| visited.insert(id));
-            // Vectors are prefetched a fixed distance ahead of use: all at once would overflow the
-            // CPU's line-fill buffers and stall on the prefetches themselves.
-            for &id in neighbours.iter().take(PREFETCH_AHEAD) {
+            // Every unvisited neighbour's vector is requested before the first distance: the
+            // loads overlap. (A window of 3 ahead, as hnswlib does, measured 1.25-1.3x slower
+            // on 390k GloVe vectors, f32 and codes alike.)
+            for &id in neighbours.iter() {
                 space.prefetch(id);
             }
-            for (j, &id) in neighbours.iter().enumerate() {
-                if let Some(&ahead) = neighbours.get(j + PREFETCH_AHEAD) {
-                    space.prefetch(ahead);
-                }
+            for &id in neighbours.iter() {
                 let distance = space.to_node(query, id);
                 if results.len() < ef || distance < worst {
+                    // A node that enters the beam is likely to be expanded soon: its links start
+                    // loading now, not one step before they are read (another 1.1-1.2x there).
+                    self.links(id, layer).prefetch();
                     candidates.push(Reverse(Candidate { distance, id }));
                     results.push(Candidate { distance, id });
                     if results.len() > ef {
