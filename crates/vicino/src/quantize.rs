@@ -227,18 +227,43 @@ impl CodedSpace {
     }
 }
 
+/// A query prepared for distances to code rows, so that a distance reads each code once with
+/// no decoding: `x_i = q_i - offset_i` under L2 (the distance is then `Σ (x_i - scale_i c_i)²`),
+/// `x_i = q_i scale_i` under the dot-product metrics (then `constant - Σ x_i c_i`, with
+/// `constant = 1 - Σ q_i offset_i`). Both equal the distance to the decoded codes.
+#[derive(Default)]
+pub(crate) struct CodedQuery {
+    x: Vec<f32>,
+    constant: f32,
+}
+
 impl Distances for CodedSpace {
-    #[inline(always)]
-    fn to_node(&self, query: &[f32], id: u32) -> f32 {
-        let (codes, o, s) = (
-            self.codes.row(id as usize),
-            &*self.sq8.offset,
-            &*self.sq8.scale,
-        );
+    type Query = CodedQuery;
+    type Prepared = CodedQuery;
+
+    fn prepare<'a>(&self, row: &'a [f32], buf: &'a mut CodedQuery) -> &'a CodedQuery {
+        let (offset, scale) = (&*self.sq8.offset, &*self.sq8.scale);
+        buf.x.clear();
         match self.metric {
-            Metric::L2 => self.kernel.l2_squared_coded(query, codes, o, s),
+            Metric::L2 => {
+                buf.x.extend(row.iter().zip(offset).map(|(&q, &o)| q - o));
+                buf.constant = 0.0;
+            }
             Metric::Cosine | Metric::InnerProduct => {
-                1.0 - self.kernel.dot_coded(query, codes, o, s)
+                buf.x.extend(row.iter().zip(scale).map(|(&q, &s)| q * s));
+                buf.constant = 1.0 - self.kernel.dot(row, offset);
+            }
+        }
+        buf
+    }
+
+    #[inline(always)]
+    fn to_node(&self, query: &CodedQuery, id: u32) -> f32 {
+        let codes = self.codes.row(id as usize);
+        match self.metric {
+            Metric::L2 => self.kernel.l2_scaled_u8(&query.x, &self.sq8.scale, codes),
+            Metric::Cosine | Metric::InnerProduct => {
+                query.constant - self.kernel.dot_u8(&query.x, codes)
             }
         }
     }
@@ -333,7 +358,18 @@ mod tests {
                         .zip(y)
                         .map(|(&p, &q)| 2.0 * e * (p.abs() + q.abs() + 2.0 * (p - q).abs() + e))
                         .sum();
-                    let asym = space.to_node(x, b);
+                    let mut prepared = CodedQuery::default();
+                    let asym = space.to_node(space.prepare(x, &mut prepared), b);
+                    // The prepared query gives the distance to the decoded codes, rounding aside.
+                    let (o, s) = space.ranges();
+                    let decoded = match metric {
+                        Metric::L2 => scalar::l2_squared_coded(x, space.row(b), o, s),
+                        _ => 1.0 - scalar::dot_coded(x, space.row(b), o, s),
+                    };
+                    assert!(
+                        (asym - decoded).abs() <= 1e-4 * decoded.abs().max(1.0),
+                        "{metric:?} {a} {b}: prepared {asym} vs decoded {decoded}"
+                    );
                     let sym = space.between(a, b);
                     assert!(
                         (asym - want).abs() <= bound,
@@ -348,9 +384,11 @@ mod tests {
             // The rounding is tight: a row's own codes are nearer to it than any other row's
             // (rows 0..97 are distinct; row i + 97 repeats row i).
             if metric == Metric::L2 {
+                let mut prepared = CodedQuery::default();
                 for a in 0..20u32 {
-                    let own = space.to_node(&rows[a as usize], a);
-                    assert!((0..97).all(|b| b == a || space.to_node(&rows[a as usize], b) > own));
+                    let q = space.prepare(&rows[a as usize], &mut prepared);
+                    let own = space.to_node(q, a);
+                    assert!((0..97).all(|b| b == a || space.to_node(q, b) > own));
                 }
             }
         }

@@ -10,10 +10,16 @@ use crate::metric::Metric;
 /// file declaring more is taken for a corrupt header rather than trusted with an allocation.
 pub const MAX_DIM: usize = 1 << 20;
 
-/// What the graph needs of a space: distances from a padded query and between two nodes, and a
-/// hint to start loading a node's data.
+/// What the graph needs of a space: distances from a query and between two nodes, and a hint to
+/// start loading a node's data.
 pub(crate) trait Distances {
-    fn to_node(&self, query: &[f32], id: u32) -> f32;
+    /// A query as this space takes it: a padded vector, or one prepared for codes.
+    type Query: ?Sized;
+    /// Where [`Distances::prepare`] builds a query.
+    type Prepared: Default;
+    /// `row` (padded, as stored) as a query of this space.
+    fn prepare<'a>(&self, row: &'a [f32], buf: &'a mut Self::Prepared) -> &'a Self::Query;
+    fn to_node(&self, query: &Self::Query, id: u32) -> f32;
     fn between(&self, a: u32, b: u32) -> f32;
     fn prefetch(&self, id: u32);
 }
@@ -49,6 +55,14 @@ impl Space {
 }
 
 impl Distances for Space {
+    type Query = [f32];
+    type Prepared = ();
+
+    #[inline(always)]
+    fn prepare<'a>(&self, row: &'a [f32], _buf: &'a mut ()) -> &'a [f32] {
+        row
+    }
+
     /// Distance from a padded query to node `id`.
     #[inline(always)]
     fn to_node(&self, query: &[f32], id: u32) -> f32 {

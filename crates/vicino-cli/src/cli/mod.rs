@@ -134,7 +134,7 @@ struct SearchArgs {
     #[arg(long)]
     load: bool,
     /// Candidates re-scored on full vectors in a quantized index (held between k and ef)
-    /// [default: all ef of them]. Ignored without quantization.
+    /// [default: 3k, at most ef]. Ignored without quantization.
     #[arg(long, value_name = "N")]
     rerank: Option<usize>,
 }
@@ -238,7 +238,7 @@ struct BenchArgs {
     /// Comma-separated quantization modes to build with (none, sq8; see `build --help`).
     #[arg(long, value_name = "MODE,...", default_value = "none")]
     quantize: String,
-    /// Candidates re-scored on full vectors by quantized searches [default: all ef of them].
+    /// Candidates re-scored on full vectors by quantized searches [default: 3k, at most ef].
     #[arg(long, value_name = "N")]
     rerank: Option<usize>,
     /// Comma-separated search beam widths; each at least 1.

@@ -804,7 +804,7 @@ fn a_quantized_build_is_searched_on_codes_and_reranked() {
     assert_eq!(built["quantize"], "sq8");
     assert_eq!(ok(&[&"info --index", &index])["quantize"], "sq8");
     for (flags, rerank) in [
-        ("--ef 64", 64),
+        ("--ef 64", 30),
         ("--ef 64 --rerank 20", 20),
         ("--ef 64 --rerank 1", 10),
     ] {

@@ -9,7 +9,8 @@
 //! | `x86.rs` | `std::arch` AVX2+FMA and AVX-512F, one generic loop, thin `#[target_feature]` wrappers |
 //!
 //! Besides `f32` against `f32`, each kernel computes distances to 8-bit codes (see
-//! `crate::quantize`), decoding them on load: from floats to codes, and between two code rows.
+//! `crate::quantize`): from a query prepared for them (the codes taken as plain numbers), and
+//! between two code rows (decoded on load).
 //!
 //! A library user gets the fast path without any `RUSTFLAGS`: `wide` is fixed at compile time,
 //! so the AVX kernels are separate `#[target_feature]` functions, and a [`Kernel`] holding them
@@ -53,13 +54,13 @@ pub struct Kernel {
     dot: unsafe fn(&[f32], &[f32]) -> f32,
     /// SAFETY invariant: as for `l2_squared`; the 8-bit code kernels below read the first
     /// `n` elements of each slice, `n` the shortest length.
-    l2_squared_coded: CodedFn<f32>,
-    /// SAFETY invariant: as for `l2_squared_coded`.
-    dot_coded: CodedFn<f32>,
-    /// SAFETY invariant: as for `l2_squared_coded`.
     l2_squared_codes: CodedFn<u8>,
-    /// SAFETY invariant: as for `l2_squared_coded`.
+    /// SAFETY invariant: as for `l2_squared_codes`.
     dot_codes: CodedFn<u8>,
+    /// SAFETY invariant: as for `l2_squared_codes`.
+    dot_u8: unsafe fn(&[f32], &[u8]) -> f32,
+    /// SAFETY invariant: as for `l2_squared_codes`.
+    l2_scaled_u8: unsafe fn(&[f32], &[f32], &[u8]) -> f32,
 }
 
 impl Kernel {
@@ -83,28 +84,8 @@ impl Kernel {
         unsafe { (self.dot)(a, b) }
     }
 
-    /// Squared L2 between `a` and the vector that 8-bit `codes` stand for: `offset[i] +
-    /// scale[i] * codes[i]` in dimension `i` (see `crate::quantize`).
-    #[inline(always)]
-    pub(crate) fn l2_squared_coded(
-        &self,
-        a: &[f32],
-        codes: &[u8],
-        offset: &[f32],
-        scale: &[f32],
-    ) -> f32 {
-        // SAFETY: as in `l2_squared`.
-        unsafe { (self.l2_squared_coded)(a, codes, offset, scale) }
-    }
-
-    /// Dot product of `a` and the vector that `codes` stand for.
-    #[inline(always)]
-    pub(crate) fn dot_coded(&self, a: &[f32], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
-        // SAFETY: as in `l2_squared`.
-        unsafe { (self.dot_coded)(a, codes, offset, scale) }
-    }
-
-    /// Squared L2 between the vectors that two code rows stand for.
+    /// Squared L2 between the vectors that two 8-bit code rows stand for: `offset[i] +
+    /// scale[i] * code` in dimension `i` (see `crate::quantize`).
     #[inline(always)]
     pub(crate) fn l2_squared_codes(
         &self,
@@ -123,6 +104,22 @@ impl Kernel {
         // SAFETY: as in `l2_squared`.
         unsafe { (self.dot_codes)(a, b, offset, scale) }
     }
+
+    /// `Σ x_i c_i`: a query prepared for 8-bit codes (see `crate::quantize`) against a code row
+    /// taken as plain numbers.
+    #[inline(always)]
+    pub(crate) fn dot_u8(&self, x: &[f32], codes: &[u8]) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.dot_u8)(x, codes) }
+    }
+
+    /// `Σ (x_i - scale_i c_i)²`: a query prepared for 8-bit codes against a code row scaled
+    /// per dimension.
+    #[inline(always)]
+    pub(crate) fn l2_scaled_u8(&self, x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.l2_scaled_u8)(x, scale, codes) }
+    }
 }
 
 impl fmt::Debug for Kernel {
@@ -135,10 +132,10 @@ static SCALAR: Kernel = Kernel {
     name: "scalar",
     l2_squared: scalar::l2_squared,
     dot: scalar::dot,
-    l2_squared_coded: scalar::l2_squared_coded::<f32>,
-    dot_coded: scalar::dot_coded::<f32>,
     l2_squared_codes: scalar::l2_squared_coded::<u8>,
     dot_codes: scalar::dot_coded::<u8>,
+    dot_u8: scalar::dot_u8,
+    l2_scaled_u8: scalar::l2_scaled_u8,
 };
 
 /// `wide` has no cheap byte-to-float widening, so the code kernels here are the plain loops
@@ -147,10 +144,10 @@ static PORTABLE: Kernel = Kernel {
     name: "portable",
     l2_squared: portable::l2_squared,
     dot: portable::dot,
-    l2_squared_coded: scalar::l2_squared_coded::<f32>,
-    dot_coded: scalar::dot_coded::<f32>,
     l2_squared_codes: scalar::l2_squared_coded::<u8>,
     dot_codes: scalar::dot_coded::<u8>,
+    dot_u8: scalar::dot_u8,
+    l2_scaled_u8: scalar::l2_scaled_u8,
 };
 
 /// The fastest kernel this CPU runs: AVX-512F, else AVX2+FMA, else portable.
@@ -293,8 +290,9 @@ mod tests {
         }
     }
 
-    /// Checks the four coded ops of every kernel against scalar: `a` against `codes`, and the
-    /// codes `a_codes` against `codes`, all decoded with `offset`, `scale`.
+    /// Checks the four coded ops of every kernel against scalar: the prepared query `a` against
+    /// `codes` (dot, and L2 with `scale`), and the codes `a_codes` against `codes`, both decoded
+    /// with `offset`, `scale`.
     fn check_coded(
         a: &[f32],
         a_codes: &[u8],
@@ -302,30 +300,32 @@ mod tests {
         offset: &[f32],
         scale: &[f32],
     ) -> Result<(), String> {
-        let decode = |c: &[u8]| -> Vec<f32> {
+        let decode = |c: &[u8], offset: &[f32]| -> Vec<f32> {
             c.iter()
                 .zip(offset)
                 .zip(scale)
                 .map(|((&c, &o), &s)| o + s * f32::from(c))
                 .collect()
         };
-        let (b, a_dec) = (decode(codes), decode(a_codes));
+        let (b, a_dec) = (decode(codes, offset), decode(a_codes, offset));
+        let scaled = decode(codes, &vec![0.0; codes.len()]);
+        let plain: Vec<f32> = codes.iter().map(|&c| f32::from(c)).collect();
         let want = [
-            scalar::l2_squared_coded(a, codes, offset, scale),
-            scalar::dot_coded(a, codes, offset, scale),
+            scalar::dot_u8(a, codes),
+            scalar::l2_scaled_u8(a, scale, codes),
             scalar::l2_squared_coded(a_codes, codes, offset, scale),
             scalar::dot_coded(a_codes, codes, offset, scale),
         ];
         let terms = [
-            abs_terms_l2(a, &b),
-            abs_terms_dot(a, &b),
+            abs_terms_dot(a, &plain),
+            abs_terms_l2(a, &scaled),
             abs_terms_l2(&a_dec, &b),
             abs_terms_dot(&a_dec, &b),
         ];
         for k in available() {
             let got = [
-                k.l2_squared_coded(a, codes, offset, scale),
-                k.dot_coded(a, codes, offset, scale),
+                k.dot_u8(a, codes),
+                k.l2_scaled_u8(a, scale, codes),
                 k.l2_squared_codes(a_codes, codes, offset, scale),
                 k.dot_codes(a_codes, codes, offset, scale),
             ];
@@ -372,12 +372,8 @@ mod tests {
         for k in available() {
             let name = k.name();
             // One dimension: offset 1, scale 0.5, code 4 stands for 3.
-            assert_eq!(
-                k.l2_squared_coded(&[5.0], &[4], &[1.0], &[0.5]),
-                4.0,
-                "{name}"
-            );
-            assert_eq!(k.dot_coded(&[5.0], &[4], &[1.0], &[0.5]), 15.0, "{name}");
+            assert_eq!(k.l2_scaled_u8(&[5.0], &[0.5], &[4]), 9.0, "{name}");
+            assert_eq!(k.dot_u8(&[5.0], &[4]), 20.0, "{name}");
             assert_eq!(
                 k.l2_squared_codes(&[2], &[4], &[1.0], &[0.5]),
                 1.0,
@@ -386,25 +382,18 @@ mod tests {
             assert_eq!(k.dot_codes(&[2], &[4], &[1.0], &[0.5]), 6.0, "{name}");
             // Codes that stand for exactly `a` are at distance zero, at any length; a shorter
             // offset or scale bounds every op.
-            let a: Vec<f32> = (0..77).map(|i| (i % 9) as f32 * 0.25 - 1.0).collect();
+            let a: Vec<f32> = (0..77).map(|i| (i % 9) as f32 * 0.25).collect();
             let codes: Vec<u8> = (0..77).map(|i| (i % 9) as u8).collect();
             let (offset, scale) = (vec![-1.0; 77], vec![0.25; 77]);
-            assert_eq!(
-                k.l2_squared_coded(&a, &codes, &offset, &scale),
-                0.0,
-                "{name}"
-            );
+            assert_eq!(k.l2_scaled_u8(&a, &scale, &codes), 0.0, "{name}");
             assert_eq!(
                 k.l2_squared_codes(&codes, &codes, &offset, &scale),
                 0.0,
                 "{name}"
             );
             let far = vec![100.0f32; 77];
-            assert_eq!(
-                k.dot_coded(&far, &codes, &offset[..0], &scale),
-                0.0,
-                "{name}"
-            );
+            assert_eq!(k.l2_scaled_u8(&far, &scale[..0], &codes), 0.0, "{name}");
+            assert_eq!(k.dot_u8(&far[..2], &codes), 100.0, "{name}");
             assert_eq!(
                 k.dot_codes(&codes, &codes, &offset, &scale[..3]),
                 1.0 + 0.5625 + 0.25,

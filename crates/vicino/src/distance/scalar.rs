@@ -79,6 +79,27 @@ pub(crate) fn l2_squared_coded<A: Decode>(
     sum
 }
 
+/// `Σ x_i c_i`: a prepared query against 8-bit codes taken as plain numbers, over the shorter
+/// slice (see `crate::quantize::CodedQuery`).
+pub(crate) fn dot_u8(x: &[f32], codes: &[u8]) -> f32 {
+    let mut sum = 0.0f32;
+    for (&x, &c) in x.iter().zip(codes) {
+        sum += x * f32::from(c);
+    }
+    sum
+}
+
+/// `Σ (x_i - scale_i c_i)²`: a prepared query against 8-bit codes scaled per dimension, over
+/// the shortest slice.
+pub(crate) fn l2_scaled_u8(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
+    let mut sum = 0.0f32;
+    for ((&x, &s), &c) in x.iter().zip(scale).zip(codes) {
+        let d = x - s * f32::from(c);
+        sum += d * d;
+    }
+    sum
+}
+
 /// Dot product of `a` and the vector `codes` stand for, over the shortest of the slices.
 pub(crate) fn dot_coded<A: Decode>(a: &[A], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
     let mut sum = 0.0f32;

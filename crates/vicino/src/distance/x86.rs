@@ -22,10 +22,10 @@ pub(super) fn avx2_fma() -> Option<&'static Kernel> {
         name: "avx2+fma",
         l2_squared: l2_squared_avx2_fma,
         dot: dot_avx2_fma,
-        l2_squared_coded: l2_squared_coded_avx2_fma,
-        dot_coded: dot_coded_avx2_fma,
         l2_squared_codes: l2_squared_codes_avx2_fma,
         dot_codes: dot_codes_avx2_fma,
+        dot_u8: dot_u8_avx2_fma,
+        l2_scaled_u8: l2_scaled_u8_avx2_fma,
     };
     (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&AVX2_FMA)
 }
@@ -36,10 +36,10 @@ pub(super) fn avx512f() -> Option<&'static Kernel> {
         name: "avx512f",
         l2_squared: l2_squared_avx512f,
         dot: dot_avx512f,
-        l2_squared_coded: l2_squared_coded_avx512f,
-        dot_coded: dot_coded_avx512f,
         l2_squared_codes: l2_squared_codes_avx512f,
         dot_codes: dot_codes_avx512f,
+        dot_u8: dot_u8_avx512f,
+        l2_scaled_u8: l2_scaled_u8_avx512f,
     };
     is_x86_feature_detected!("avx512f").then_some(&AVX512F)
 }
@@ -95,6 +95,12 @@ trait Simd: Copy {
     /// # Safety
     /// As for [`Simd::zero`].
     unsafe fn mul_add(self, m: Self, acc: Self) -> Self;
+
+    /// Lane-wise fused `acc - self * m`.
+    ///
+    /// # Safety
+    /// As for [`Simd::zero`].
+    unsafe fn neg_mul_add(self, m: Self, acc: Self) -> Self;
 
     /// The sum of all lanes.
     ///
@@ -205,37 +211,19 @@ unsafe fn reduce<V: Simd, O: Op>(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
-/// The left operand of a coded kernel, as loaded into registers: floats as they are, 8-bit
-/// codes decoded to `offset + scale * code`.
-trait Source: Decode {
-    /// Loads `V::LANES` elements at `p`, decoded with the lanes' `offset` and `scale`.
-    ///
-    /// # Safety
-    /// As for [`Simd::load`]: the CPU has `V`'s features and `V::LANES` elements at `p` are
-    /// readable.
-    unsafe fn load<V: Simd>(p: *const Self, offset: V, scale: V) -> V;
+/// `V::LANES` codes at `p`, decoded to `offset + scale * code`.
+///
+/// # Safety
+/// As for [`Simd::load_u8`]: the CPU has `V`'s features and `V::LANES` bytes at `p` are readable.
+#[inline(always)]
+// SAFETY: the contract is in the doc above.
+unsafe fn decode<V: Simd>(p: *const u8, offset: V, scale: V) -> V {
+    // SAFETY: forwarded from this fn's contract.
+    unsafe { V::load_u8(p).mul_add(scale, offset) }
 }
 
-impl Source for f32 {
-    #[inline(always)]
-    // SAFETY: same contract as the trait method.
-    unsafe fn load<V: Simd>(p: *const f32, _offset: V, _scale: V) -> V {
-        // SAFETY: forwarded from this fn's contract.
-        unsafe { V::load(p) }
-    }
-}
-
-impl Source for u8 {
-    #[inline(always)]
-    // SAFETY: same contract as the trait method.
-    unsafe fn load<V: Simd>(p: *const u8, offset: V, scale: V) -> V {
-        // SAFETY: forwarded from this fn's contract.
-        unsafe { V::load_u8(p).mul_add(scale, offset) }
-    }
-}
-
-/// The loop behind every coded kernel: `O` between `a` (floats or codes) and the vector that
-/// `codes` stand for, over the first `n` elements, `n` the shortest of the four lengths.
+/// The loop behind the code-to-code kernels: `O` between the vectors that two code rows stand
+/// for, over the first `n` elements, `n` the shortest of the four lengths.
 ///
 /// Two accumulators (the decode adds latency of its own), whole registers, then a plain tail
 /// (never taken on index rows, which are padded to 16).
@@ -244,8 +232,8 @@ impl Source for u8 {
 /// As for [`reduce`]. Every load stays within the first `n` elements of each slice.
 #[inline(always)]
 // SAFETY: the contract is in the doc above: the CPU has V's features.
-unsafe fn reduce_coded<V: Simd, A: Source, O: Op>(
-    a: &[A],
+unsafe fn reduce_coded<V: Simd, O: Op>(
+    a: &[u8],
     codes: &[u8],
     offset: &[f32],
     scale: &[f32],
@@ -260,18 +248,15 @@ unsafe fn reduce_coded<V: Simd, A: Source, O: Op>(
         let mut i = 0;
         while i + 2 * lanes <= n {
             let (o, s) = (V::load(po.add(i)), V::load(ps.add(i)));
-            let x = A::load(pa.add(i), o, s);
-            acc0 = O::step(x, u8::load(pc.add(i), o, s), acc0);
+            acc0 = O::step(decode(pa.add(i), o, s), decode(pc.add(i), o, s), acc0);
             let j = i + lanes;
             let (o, s) = (V::load(po.add(j)), V::load(ps.add(j)));
-            let x = A::load(pa.add(j), o, s);
-            acc1 = O::step(x, u8::load(pc.add(j), o, s), acc1);
+            acc1 = O::step(decode(pa.add(j), o, s), decode(pc.add(j), o, s), acc1);
             i += 2 * lanes;
         }
         if i + lanes <= n {
             let (o, s) = (V::load(po.add(i)), V::load(ps.add(i)));
-            let x = A::load(pa.add(i), o, s);
-            acc0 = O::step(x, u8::load(pc.add(i), o, s), acc0);
+            acc0 = O::step(decode(pa.add(i), o, s), decode(pc.add(i), o, s), acc0);
             i += lanes;
         }
         let mut sum = acc0.add(acc1).reduce_add();
@@ -282,6 +267,91 @@ unsafe fn reduce_coded<V: Simd, A: Source, O: Op>(
         sum
     }
 }
+
+/// The loop behind the kernels of a prepared query against 8-bit codes taken as plain numbers:
+/// `Σ x_i c_i` (`L2` false), or `Σ (x_i - scale_i c_i)²` (`L2` true), over the first `n`
+/// elements, `n` the shortest of the slices (`scale` is not read for the dot product).
+///
+/// Two accumulators, whole registers, then a plain tail (never taken on index rows, which are
+/// padded to 16).
+///
+/// # Safety
+/// As for [`reduce`]. Every load stays within the first `n` elements of each slice.
+#[inline(always)]
+// SAFETY: the contract is in the doc above: the CPU has V's features.
+unsafe fn reduce_u8<V: Simd, const L2: bool>(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
+    let n = if L2 {
+        x.len().min(codes.len()).min(scale.len())
+    } else {
+        x.len().min(codes.len())
+    };
+    let (px, ps, pc) = (x.as_ptr(), scale.as_ptr(), codes.as_ptr());
+    let lanes = V::LANES;
+    // SAFETY: the ISA contract is this fn's own. Each load at `i + j` reads `LANES` elements
+    // with `i + j + LANES <= n` by the loop conditions (`scale` only when `L2`, where `n` is
+    // within it too); the tail indexes the slices (checked).
+    unsafe {
+        let step = |i: usize, acc: V| -> V {
+            let c = V::load_u8(pc.add(i));
+            if L2 {
+                let d = c.neg_mul_add(V::load(ps.add(i)), V::load(px.add(i)));
+                d.mul_add(d, acc)
+            } else {
+                c.mul_add(V::load(px.add(i)), acc)
+            }
+        };
+        let (mut acc0, mut acc1) = (V::zero(), V::zero());
+        let mut i = 0;
+        while i + 2 * lanes <= n {
+            acc0 = step(i, acc0);
+            acc1 = step(i + lanes, acc1);
+            i += 2 * lanes;
+        }
+        if i + lanes <= n {
+            acc0 = step(i, acc0);
+            i += lanes;
+        }
+        let mut sum = acc0.add(acc1).reduce_add();
+        for j in i..n {
+            let c = f32::from(codes[j]);
+            sum += if L2 {
+                (x[j] - scale[j] * c).powi(2)
+            } else {
+                x[j] * c
+            };
+        }
+        sum
+    }
+}
+
+/// The two prepared-query kernels of one ISA: `#[target_feature]` wrappers around
+/// [`reduce_u8`].
+macro_rules! u8_kernels {
+    ($features:literal, $simd:ty, $dot:ident, $l2:ident) => {
+        /// `Σ x_i c_i` (see [`reduce_u8`]) for this ISA.
+        ///
+        /// # Safety
+        /// The CPU must have the features this fn is compiled with. Any slices are memory-safe.
+        #[target_feature(enable = $features)]
+        unsafe fn $dot(x: &[f32], codes: &[u8]) -> f32 {
+            // SAFETY: the caller guarantees the features, and this fn is compiled with them.
+            unsafe { reduce_u8::<$simd, false>(x, &[], codes) }
+        }
+
+        /// `Σ (x_i - scale_i c_i)²` (see [`reduce_u8`]) for this ISA.
+        ///
+        /// # Safety
+        /// The CPU must have the features this fn is compiled with. Any slices are memory-safe.
+        #[target_feature(enable = $features)]
+        unsafe fn $l2(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
+            // SAFETY: the caller guarantees the features, and this fn is compiled with them.
+            unsafe { reduce_u8::<$simd, true>(x, scale, codes) }
+        }
+    };
+}
+
+u8_kernels!("avx2,fma", Avx2Fma, dot_u8_avx2_fma, l2_scaled_u8_avx2_fma);
+u8_kernels!("avx512f", Avx512F, dot_u8_avx512f, l2_scaled_u8_avx512f);
 
 /// Eight `f32` lanes under AVX2+FMA.
 #[derive(Clone, Copy)]
@@ -351,6 +421,13 @@ impl Simd for Avx2Fma {
     unsafe fn mul_add(self, m: Self, acc: Self) -> Self {
         // SAFETY: the CPU has FMA (contract).
         Self(unsafe { _mm256_fmadd_ps(self.0, m.0, acc.0) })
+    }
+
+    #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
+    unsafe fn neg_mul_add(self, m: Self, acc: Self) -> Self {
+        // SAFETY: the CPU has FMA (contract).
+        Self(unsafe { _mm256_fnmadd_ps(self.0, m.0, acc.0) })
     }
 
     #[inline(always)]
@@ -440,6 +517,13 @@ impl Simd for Avx512F {
 
     #[inline(always)]
     // SAFETY: same contract as the trait method: the CPU has the ISA's features.
+    unsafe fn neg_mul_add(self, m: Self, acc: Self) -> Self {
+        // SAFETY: the CPU has AVX-512F, whose FMA is part of the foundation (contract).
+        Self(unsafe { _mm512_fnmadd_ps(self.0, m.0, acc.0) })
+    }
+
+    #[inline(always)]
+    // SAFETY: same contract as the trait method: the CPU has the ISA's features.
     unsafe fn reduce_add(self) -> f32 {
         // SAFETY: the CPU has AVX-512F (contract).
         unsafe { _mm512_reduce_add_ps(self.0) }
@@ -490,23 +574,22 @@ unsafe fn dot_avx512f(a: &[f32], b: &[f32]) -> f32 {
     unsafe { reduce::<Avx512F, Dot>(a, b) }
 }
 
-/// The four coded kernels of one ISA: `#[target_feature]` wrappers around [`reduce_coded`].
+/// The two code-to-code kernels of one ISA: `#[target_feature]` wrappers around
+/// [`reduce_coded`].
 macro_rules! coded_kernels {
-    ($features:literal, $simd:ty, $l2:ident, $dot:ident, $l2_codes:ident, $dot_codes:ident) => {
-        coded_kernels!(@one $features, $simd, $l2, f32, L2Squared);
-        coded_kernels!(@one $features, $simd, $dot, f32, Dot);
-        coded_kernels!(@one $features, $simd, $l2_codes, u8, L2Squared);
-        coded_kernels!(@one $features, $simd, $dot_codes, u8, Dot);
+    ($features:literal, $simd:ty, $l2_codes:ident, $dot_codes:ident) => {
+        coded_kernels!(@one $features, $simd, $l2_codes, L2Squared);
+        coded_kernels!(@one $features, $simd, $dot_codes, Dot);
     };
-    (@one $features:literal, $simd:ty, $name:ident, $a:ty, $op:ty) => {
-        /// A coded kernel (see [`reduce_coded`]) for this ISA.
+    (@one $features:literal, $simd:ty, $name:ident, $op:ty) => {
+        /// A code-to-code kernel (see [`reduce_coded`]) for this ISA.
         ///
         /// # Safety
         /// The CPU must have the features this fn is compiled with. Any slices are memory-safe.
         #[target_feature(enable = $features)]
-        unsafe fn $name(a: &[$a], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
+        unsafe fn $name(a: &[u8], codes: &[u8], offset: &[f32], scale: &[f32]) -> f32 {
             // SAFETY: the caller guarantees the features, and this fn is compiled with them.
-            unsafe { reduce_coded::<$simd, $a, $op>(a, codes, offset, scale) }
+            unsafe { reduce_coded::<$simd, $op>(a, codes, offset, scale) }
         }
     };
 }
@@ -514,16 +597,12 @@ macro_rules! coded_kernels {
 coded_kernels!(
     "avx2,fma",
     Avx2Fma,
-    l2_squared_coded_avx2_fma,
-    dot_coded_avx2_fma,
     l2_squared_codes_avx2_fma,
     dot_codes_avx2_fma
 );
 coded_kernels!(
     "avx512f",
     Avx512F,
-    l2_squared_coded_avx512f,
-    dot_coded_avx512f,
     l2_squared_codes_avx512f,
     dot_codes_avx512f
 );

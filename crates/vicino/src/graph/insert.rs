@@ -6,7 +6,7 @@ use crate::space::Distances;
 
 impl Graph {
     /// Links node `id` (vector already in `space`, storage from `prepare_node`) into the graph;
-    /// `query` is its padded vector, as stored.
+    /// `query` is its vector, as stored, prepared for `space`.
     ///
     /// Only this node's lock and, one at a time, each new
     /// neighbour's lock are taken; the entry lock is held for the whole insert only when the node
@@ -14,7 +14,7 @@ impl Graph {
     pub(crate) fn insert<S: Distances>(
         &self,
         space: &S,
-        query: &[f32],
+        query: &S::Query,
         id: u32,
         level: usize,
         scratch: &mut Scratch,

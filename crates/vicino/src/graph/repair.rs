@@ -61,6 +61,7 @@ impl Graph {
         };
         let mut added = 0;
         let mut stack = Vec::new();
+        let mut prepared = S::Prepared::default();
         for _ in 0..MAX_PASSES {
             let mut reached = vec![false; nodes];
             self.mark_reachable(entry, &mut reached, &mut stack);
@@ -72,9 +73,10 @@ impl Graph {
                     continue;
                 }
                 let mut linked = false;
+                let query = space.prepare(vectors.get(orphan), &mut prepared);
                 self.descend_and_search(
                     space,
-                    vectors.get(orphan),
+                    query,
                     Descent {
                         entry: (entry, top),
                         beam_from: 0,

@@ -28,7 +28,7 @@ impl Graph {
     pub(crate) fn descend_and_search<S, K, V>(
         &self,
         space: &S,
-        query: &[f32],
+        query: &S::Query,
         descent: Descent,
         scratch: &mut Scratch,
         keep: K,
@@ -73,7 +73,7 @@ impl Graph {
     fn greedy_closest<S: Distances>(
         &self,
         space: &S,
-        query: &[f32],
+        query: &S::Query,
         start: Candidate,
         layer: usize,
     ) -> Candidate {
@@ -98,7 +98,7 @@ impl Graph {
     fn search_layer<S: Distances>(
         &self,
         space: &S,
-        query: &[f32],
+        query: &S::Query,
         entries: &[Candidate],
         ef: usize,
         layer: usize,

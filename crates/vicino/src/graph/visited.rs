@@ -3,6 +3,7 @@
 //! The visited set is a tag per node: a search bumps the current tag instead of clearing the
 //! array, which is wiped only when the `u16` tag wraps (once every 65,535 searches).
 
+use crate::quantize::CodedQuery;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ops::{Deref, DerefMut};
@@ -97,9 +98,11 @@ impl Scratch {
     }
 }
 
-/// A scratch state plus a padded query buffer: what the pool lends out.
+/// A scratch state plus query buffers: what the pool lends out.
 pub(crate) struct Workspace {
     pub(crate) query: PaddedQuery,
+    /// The query prepared for 8-bit codes, in a quantized index.
+    pub(crate) coded: CodedQuery,
     pub(crate) scratch: Scratch,
 }
 
@@ -122,6 +125,7 @@ impl ScratchPool {
             Some(s) => s,
             None => Workspace {
                 query: PaddedQuery::new(self.stride)?,
+                coded: CodedQuery::default(),
                 scratch: Scratch::new(),
             },
         };
