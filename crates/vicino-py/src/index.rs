@@ -58,6 +58,9 @@ impl PyIndex {
     /// without keys they are numbered on from the current count: len(index), len(index) + 1, ...
     /// Uses `threads` threads (0: one per core). Every vector is checked first: on an error
     /// nothing is added. Keys are not checked for repeats: a key added twice is found twice.
+    ///
+    /// An add that at least doubles the index (the first one, a build, among them) ends with
+    /// `repair()`, as the engine's build does; after many smaller adds, call `repair()` yourself.
     #[pyo3(signature = (vectors, keys = None, threads = 0))]
     fn add(
         &self,
@@ -80,8 +83,26 @@ impl PyIndex {
             return py.detach(|| index.add(keys[0], data)).map_err(engine_error);
         }
         let pool = pool(threads)?;
-        py.detach(|| pool.install(|| index.add_batch(&keys, data)))
-            .map_err(engine_error)
+        let before = index.len();
+        py.detach(|| {
+            pool.install(|| {
+                index.add_batch(&keys, data)?;
+                // One walk of the graph, paid for by the adds it follows.
+                if vectors.rows >= before {
+                    index.repair()?;
+                }
+                Ok(())
+            })
+        })
+        .map_err(engine_error)
+    }
+
+    /// Re-links the nodes that link pruning left unreachable from the entry point, and returns
+    /// how many (typically a handful per hundred thousand). It walks the whole graph once: call
+    /// it after a series of adds, not after each. Adds wait while it runs.
+    fn repair(&self, py: Python<'_>) -> PyResult<usize> {
+        let index = &self.index;
+        py.detach(|| index.repair()).map_err(engine_error)
     }
 
     /// The `k` nearest neighbours of each query, found by a beam search of width `ef` (raised to

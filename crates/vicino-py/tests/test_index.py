@@ -99,6 +99,7 @@ def test_keys_are_returned_and_default_keys_continue_the_count(data):
     # int64 keys are taken when none is negative.
     index.add(base[301:303], keys=np.array([7, 8], dtype=np.int64))
     assert len(index) == 303
+    assert index.repair() >= 0  # after a series of adds
 
 
 def test_fewer_hits_than_k_are_padded(data):
@@ -219,3 +220,24 @@ def test_searches_run_while_another_thread_adds(data):
         assert np.all(keys < 4000)
     adder.join()
     assert not errors and len(index) == 4000
+
+
+def test_float32_input_is_read_in_place_and_others_are_copied_once(built):
+    import tracemalloc
+
+    # numpy reports its allocations to tracemalloc; the engine's (Rust) are not seen.
+    queries = clustered(8000, 32, seed=SEED + 9)  # 1 MB of float32
+    as_f64 = queries.astype(np.float64)
+
+    def numpy_peak(call):
+        tracemalloc.start()
+        try:
+            call()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    in_place = numpy_peak(lambda: built.search(queries, k=1, ef=10))
+    converted = numpy_peak(lambda: built.search(as_f64, k=1, ef=10))
+    assert in_place < queries.nbytes // 4
+    assert converted >= queries.nbytes  # the float32 copy: the measure does see copies
