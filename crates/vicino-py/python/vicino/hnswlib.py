@@ -12,12 +12,12 @@ also ``vicino.Error``, file errors also their ``OSError``), with vicino's messag
 
 What differs:
 
-- Index files are vicino's: ``load_index`` reads what ``save_index`` wrote, not hnswlib's files,
-  and the index keeps the space it was saved with.
+- Index files are vicino's: ``load_index`` reads what ``save_index`` wrote, not hnswlib's files.
 - A zero vector is refused under "cosine" (it has no direction; hnswlib gives it distance 1).
-- A label that is already in the index is refused (hnswlib would replace its vector).
-- Not there yet, each raising ``NotImplementedError`` that names it: ``mark_deleted``,
-  ``unmark_deleted``, ``get_items``, ``knn_query(filter=...)``,
+- Labels must be integers (hnswlib casts floats).
+- Not there yet, each raising ``NotImplementedError`` that names it: adding a label that is
+  already in the index (hnswlib replaces its vector), loading an index as another space than it
+  was saved in, ``mark_deleted``, ``unmark_deleted``, ``get_items``, ``knn_query(filter=...)``,
   ``add_items(replace_deleted=True)``, and ``BFIndex``.
 """
 
