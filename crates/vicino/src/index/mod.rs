@@ -501,6 +501,16 @@ impl Index {
         self.inserts.write()
     }
 
+    /// The keys of the vectors fully inserted, in the order their inserts began (a parallel
+    /// [`Index::add_batch`] takes rows in no fixed order). A vector being added meanwhile may or
+    /// may not be among them.
+    pub fn keys(&self) -> Vec<u64> {
+        (0..self.allocated.load(Ordering::Acquire))
+            .filter(|&id| self.slots.get(id).ready.load(Ordering::Acquire))
+            .map(|id| self.key_of(id as u32))
+            .collect()
+    }
+
     /// Vectors fully inserted.
     pub fn len(&self) -> usize {
         self.ready.load(Ordering::Acquire)

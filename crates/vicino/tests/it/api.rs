@@ -177,6 +177,29 @@ fn keys_are_returned_as_given() {
 }
 
 #[test]
+fn keys_lists_every_key_and_survives_a_save() {
+    let dim = 4;
+    let base = clustered(200, dim, 5, SEED + 12);
+    let keys: Vec<u64> = (0..200u64).map(|i| i * 7 + 3).collect();
+    let index = Index::new(IndexParams::new(Metric::L2), dim).unwrap();
+    assert!(index.keys().is_empty());
+    index.add_batch(&keys, &base).unwrap();
+    index.add(u64::MAX, &base[..dim]).unwrap();
+    let listed = index.keys();
+    // One add after the batch: it began last.
+    assert_eq!(listed.last(), Some(&u64::MAX));
+    let mut sorted = listed.clone();
+    sorted.pop();
+    sorted.sort_unstable();
+    assert_eq!(sorted, keys);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.vcn");
+    index.save(&path).unwrap();
+    assert_eq!(Index::load(&path).unwrap().keys(), listed);
+    assert_eq!(Index::open(&path).unwrap().keys(), listed);
+}
+
+#[test]
 fn flat_index_is_exact() {
     let dim = 5;
     let base = clustered(400, dim, 4, SEED + 12);
