@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple, PyType};
-use vicino::{Index, IndexParams, Metric};
+use vicino::{Index, IndexParams, Metric, Quantization};
 
 use crate::arrays::{keys_from_python, results, Vectors};
 use crate::errors::{engine_error, Error};
@@ -19,6 +19,10 @@ use crate::threads::pool;
 /// ann-benchmarks' names ("euclidean", "angular", "dot") are taken too. `seed` fixes the levels
 /// drawn for the nodes; a build on one thread with the same seed and data gives the same index.
 /// `capacity` reserves room for that many vectors at once (the index grows past it anyway).
+/// `quantize` is "none" (search on the float vectors) or "sq8" (walk the graph on 8-bit codes
+/// kept beside the vectors, 1.25x their memory, and re-rank the best candidates on the float
+/// vectors, so distances stay exact; the codes learn each dimension's range from the first
+/// batch added, so add a batch first, not one vector).
 ///
 /// Vectors may be any array of numbers: float32 C-contiguous arrays are read in place, others
 /// are converted to float32 first. Do not change an array while a call reads it. Methods may be
@@ -35,7 +39,8 @@ pub struct PyIndex {
 #[pymethods]
 impl PyIndex {
     #[new]
-    #[pyo3(signature = (dim, metric = "cosine", m = 16, ef_construction = 200, seed = 0, capacity = 0))]
+    #[pyo3(signature = (dim, metric = "cosine", m = 16, ef_construction = 200, seed = 0, capacity = 0, quantize = "none"))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         dim: i64,
         metric: &str,
@@ -43,12 +48,19 @@ impl PyIndex {
         ef_construction: i64,
         seed: u64,
         capacity: i64,
+        quantize: &str,
     ) -> PyResult<Self> {
         let metric: Metric = metric.parse().map_err(engine_error)?;
+        let quantization = Quantization::from_name(quantize).ok_or_else(|| {
+            Error::new_err(format!(
+                "invalid quantize: unknown mode {quantize:?}; the modes are none, sq8"
+            ))
+        })?;
         let params = IndexParams::new(metric)
             .m(count("m", m)?)
             .ef_construction(count("ef_construction", ef_construction)?)
-            .seed(seed);
+            .seed(seed)
+            .quantize(quantization);
         let index = Index::with_capacity(params, count("dim", dim)?, count("capacity", capacity)?)
             .map_err(engine_error)?;
         Ok(Self { index })
@@ -111,7 +123,10 @@ impl PyIndex {
     /// Returns `(keys, distances)`: uint64 and float32 arrays of shape (queries, k), nearest
     /// first, or of shape (k,) for one 1-D query. A query with fewer than `k` hits (an index
     /// of fewer than `k` vectors) is padded with vicino.NO_KEY (2**64 - 1) and inf.
-    #[pyo3(signature = (queries, k = 10, ef = 64, threads = 0))]
+    ///
+    /// In a quantized index, `rerank` candidates (held between `k` and `ef`; default 3k) are
+    /// re-scored on the float vectors; without quantization it changes nothing.
+    #[pyo3(signature = (queries, k = 10, ef = 64, threads = 0, rerank = None))]
     fn search<'py>(
         &self,
         py: Python<'py>,
@@ -119,16 +134,25 @@ impl PyIndex {
         k: i64,
         ef: i64,
         threads: i64,
+        rerank: Option<i64>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let queries = Vectors::from_python(queries, self.index.dim(), "queries")?;
         let (k, ef) = (count("k", k)?, count("ef", ef)?);
+        let rerank = match rerank {
+            Some(r) => count("rerank", r)?,
+            None => Index::default_rerank(k, ef),
+        };
         let data = queries.as_slice()?;
         let index = &self.index;
         let hits = if queries.single {
-            py.detach(|| index.search(data, k, ef).map(|hits| vec![hits]))
+            py.detach(|| {
+                index
+                    .search_rerank(data, k, ef, rerank)
+                    .map(|hits| vec![hits])
+            })
         } else {
             let pool = pool(threads)?;
-            py.detach(|| pool.install(|| index.search_batch(data, k, ef)))
+            py.detach(|| pool.install(|| index.search_batch_rerank(data, k, ef, rerank)))
         }
         .map_err(engine_error)?;
         results(py, &hits, k, queries.single)
@@ -259,7 +283,13 @@ impl PyIndex {
         self.index.params().get_seed()
     }
 
-    /// Bytes allocated for vectors, links and per-node state.
+    /// "none" or "sq8": what the graph is walked on (see the class docs).
+    #[getter]
+    fn quantize(&self) -> &'static str {
+        self.index.params().quantization().name()
+    }
+
+    /// Bytes allocated for vectors, codes, links and per-node state.
     #[getter]
     fn memory_bytes(&self) -> usize {
         self.index.memory_bytes()
@@ -267,11 +297,12 @@ impl PyIndex {
 
     fn __repr__(&self) -> String {
         format!(
-            "vicino.Index(dim={}, metric={:?}, m={}, ef_construction={}, len={})",
+            "vicino.Index(dim={}, metric={:?}, m={}, ef_construction={}, quantize={:?}, len={})",
             self.index.dim(),
             self.index.metric().name(),
             self.index.params().get_m(),
             self.index.params().get_ef_construction(),
+            self.index.params().quantization().name(),
             self.index.len()
         )
     }

@@ -241,3 +241,33 @@ def test_float32_input_is_read_in_place_and_others_are_copied_once(built):
     converted = numpy_peak(lambda: built.search(as_f64, k=1, ef=10))
     assert in_place < queries.nbytes // 4
     assert converted >= queries.nbytes  # the float32 copy: the measure does see copies
+
+
+@pytest.mark.parametrize("metric", ["l2", "cosine", "ip"])
+def test_a_quantized_index_keeps_recall_and_exact_distances(data, metric):
+    base, queries = data
+    full = vicino.Index(32, metric=metric, seed=SEED)
+    full.add(base)
+    coded = vicino.Index(32, metric=metric, seed=SEED, quantize="sq8")
+    coded.add(base)
+    assert coded.quantize == "sq8" and full.quantize == "none"
+    assert "quantize='sq8'" in repr(coded) or 'quantize="sq8"' in repr(coded)
+    truth, truth_distances = coded.exact_search(queries, k=10)
+    found, distances = coded.search(queries, k=10, ef=64)
+    full_found, _ = full.search(queries, k=10, ef=64)
+    got, baseline = recall(found, truth), recall(full_found, truth)
+    print(f"{metric}: sq8 recall@10 at ef 64 = {got:.4f}, f32 {baseline:.4f}")
+    assert got >= baseline - 0.01 and got >= 0.95
+    # Re-ranked distances are the float vectors' own: the exact search's where the keys agree.
+    same = found[:, 0] == truth[:, 0]
+    np.testing.assert_allclose(distances[same, 0], truth_distances[same, 0], rtol=1e-5, atol=1e-6)
+    one, _ = coded.search(queries, k=10, ef=64, rerank=1)
+    assert one.shape == (200, 10)
+    assert coded.memory_bytes > full.memory_bytes
+
+
+def test_a_bad_quantize_mode_is_refused():
+    with pytest.raises(vicino.Error, match="sq8"):
+        vicino.Index(8, quantize="pq")
+    with pytest.raises(vicino.Error, match="rerank"):
+        vicino.Index(8).search(np.ones(8, dtype=np.float32), rerank=-1)

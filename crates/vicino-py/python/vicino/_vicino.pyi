@@ -23,13 +23,19 @@ class Index:
         ef_construction: int = 200,
         seed: int = 0,
         capacity: int = 0,
+        quantize: str = "none",
     ) -> None: ...
     def add(
         self, vectors: npt.ArrayLike, keys: Optional[npt.ArrayLike] = None, threads: int = 0
     ) -> None: ...
     def repair(self) -> int: ...
     def search(
-        self, queries: npt.ArrayLike, k: int = 10, ef: int = 64, threads: int = 0
+        self,
+        queries: npt.ArrayLike,
+        k: int = 10,
+        ef: int = 64,
+        threads: int = 0,
+        rerank: Optional[int] = None,
     ) -> Tuple[npt.NDArray[np.uint64], npt.NDArray[np.float32]]: ...
     def exact_search(
         self, queries: npt.ArrayLike, k: int = 10, threads: int = 0
@@ -54,6 +60,8 @@ class Index:
     def ef_construction(self) -> int: ...
     @property
     def seed(self) -> int: ...
+    @property
+    def quantize(self) -> str: ...
     @property
     def memory_bytes(self) -> int: ...
 
