@@ -3,7 +3,8 @@
 //! | file | owns |
 //! |---|---|
 //! | `mod.rs` | link storage, levels, the entry point |
-//! | `candidate.rs` | the `(distance, id)` pair and its heaps |
+//! | `candidate.rs` | the `(distance, id)` pair |
+//! | `beam.rs` | a layer search's best `ef` nodes, sorted, with the next one to expand |
 //! | `visited.rs` | the visited set (epoch tags) and the scratch pool |
 //! | `search.rs` | greedy descent, the layer beam search (Algorithm 2), and the walk from the entry point that search, insert and repair share |
 //! | `select.rs` | the neighbour-selection heuristic (Algorithm 4) |
@@ -17,6 +18,7 @@
 //! store of its count (and each id is stored with release), so a reader that sees an id also sees
 //! that node's vector, which was written before the id was ever stored.
 
+mod beam;
 mod candidate;
 mod insert;
 mod repair;

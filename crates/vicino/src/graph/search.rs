@@ -1,8 +1,6 @@
 //! Searching the graph: greedy descent through the upper layers, beam search on one layer, and
 //! the walk from the entry point that strings them together for search, insert and repair.
 
-use std::cmp::Reverse;
-
 use super::{Candidate, Graph, Scratch};
 use crate::space::Distances;
 
@@ -59,8 +57,7 @@ impl Graph {
         for layer in (0..=beam_from.min(top)).rev() {
             self.search_layer(space, query, &entries, ef, layer, scratch);
             found.clear();
-            found.extend(scratch.results.drain().filter(&keep));
-            found.sort_unstable();
+            found.extend(scratch.beam.entries().filter(&keep));
             visit(layer, &found, scratch);
             std::mem::swap(&mut entries, &mut found);
         }
@@ -94,7 +91,7 @@ impl Graph {
     }
 
     /// The paper's SEARCH-LAYER (Algorithm 2): beam search of width `ef` on `layer` from
-    /// `entries`. Leaves the best `ef` nodes found in `scratch.results`.
+    /// `entries`. Leaves the best `ef` nodes found, nearest first, in `scratch.beam`.
     fn search_layer<S: Distances>(
         &self,
         space: &S,
@@ -106,29 +103,19 @@ impl Graph {
     ) {
         let Scratch {
             visited,
-            candidates,
-            results,
+            beam,
             neighbours,
             ..
         } = scratch;
         visited.reset();
-        candidates.clear();
-        results.clear();
+        beam.reset(ef);
         for &e in entries {
             if visited.insert(e.id) {
-                candidates.push(Reverse(e));
-                results.push(e);
+                beam.insert(e);
             }
         }
-        while results.len() > ef {
-            results.pop();
-        }
-        let mut worst = results.peek().map_or(f32::INFINITY, |c| c.distance);
 
-        while let Some(Reverse(nearest)) = candidates.pop() {
-            if nearest.distance > worst && results.len() >= ef {
-                break;
-            }
+        while let Some(nearest) = beam.next() {
             // Gather the unvisited neighbours first (prefetching their visited tags, then
             // testing them), so the tag loads overlap instead of queueing one behind another.
             let links = self.links(nearest.id, layer);
@@ -146,20 +133,14 @@ impl Graph {
             }
             for &id in neighbours.iter() {
                 let distance = space.to_node(query, id);
-                if results.len() < ef || distance < worst {
-                    // A node that enters the beam is likely to be expanded soon: its links start
-                    // loading now, not one step before they are read (another 1.1-1.2x there).
+                // A node that enters the beam is likely to be expanded soon: its links start
+                // loading now, not one step before they are read (another 1.1-1.2x there).
+                if distance <= beam.bound() && beam.insert(Candidate { distance, id }) {
                     self.links(id, layer).prefetch();
-                    candidates.push(Reverse(Candidate { distance, id }));
-                    results.push(Candidate { distance, id });
-                    if results.len() > ef {
-                        results.pop();
-                    }
-                    worst = results.peek().map_or(f32::INFINITY, |c| c.distance);
                 }
             }
-            // The next node to expand is the nearest candidate: start loading its links.
-            if let Some(Reverse(next)) = candidates.peek() {
+            // The next node to expand: make sure its links are on their way.
+            if let Some(next) = beam.peek() {
                 self.links(next.id, layer).prefetch();
             }
         }

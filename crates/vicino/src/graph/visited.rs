@@ -4,12 +4,11 @@
 //! array, which is wiped only when the `u16` tag wraps (once every 65,535 searches).
 
 use crate::quantize::CodedQuery;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::ops::{Deref, DerefMut};
 
 use parking_lot::Mutex;
 
+use super::beam::Beam;
 use super::Candidate;
 use crate::arena::{prefetch, PaddedQuery};
 use crate::error::Result;
@@ -62,10 +61,8 @@ impl VisitedSet {
 /// Everything one search or insert needs besides the index itself.
 pub(crate) struct Scratch {
     pub(crate) visited: VisitedSet,
-    /// Min-heap of nodes still to expand.
-    pub(crate) candidates: BinaryHeap<Reverse<Candidate>>,
-    /// Max-heap of the best `ef` nodes found.
-    pub(crate) results: BinaryHeap<Candidate>,
+    /// The best `ef` nodes found by a layer search, and which of them are expanded.
+    pub(crate) beam: Beam,
     /// Unvisited neighbours of the node being expanded.
     pub(crate) neighbours: Vec<u32>,
     /// Buffers of the insert path.
@@ -84,8 +81,7 @@ impl Scratch {
     fn new() -> Self {
         Self {
             visited: VisitedSet::new(),
-            candidates: BinaryHeap::new(),
-            results: BinaryHeap::new(),
+            beam: Beam::new(),
             neighbours: Vec::new(),
             found: Vec::new(),
             entries: Vec::new(),
