@@ -287,6 +287,10 @@ impl Distances for CodedSpace {
             }
         }
     }
+
+    fn row_bytes(&self) -> usize {
+        self.codes.width()
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,19 @@ pub(crate) trait Distances {
     fn to_node(&self, query: &Self::Query, id: u32) -> f32;
     fn between(&self, a: u32, b: u32) -> f32;
     fn prefetch(&self, id: u32);
+    /// Bytes of one node's row: what a [`Distances::prefetch`] asks the memory for.
+    fn row_bytes(&self) -> usize;
+}
+
+/// Cache lines a search keeps requested ahead of its distances. Measured on 390k GloVe-50 and
+/// a 100k x 384 set: all of a node's neighbours at once is best for rows of one to four lines,
+/// while 384-d `f32` rows (24 lines) were 1.2x faster three neighbours ahead than 32 ahead.
+const LINES_IN_FLIGHT: usize = 64;
+
+/// How many neighbours ahead of the distance being computed their rows are requested, for rows
+/// of `row_bytes` (at least one).
+pub(crate) fn prefetch_window(row_bytes: usize) -> usize {
+    LINES_IN_FLIGHT.div_ceil(row_bytes.div_ceil(64).max(1))
 }
 
 pub(crate) struct Space {
@@ -78,5 +91,9 @@ impl Distances for Space {
     #[inline(always)]
     fn prefetch(&self, id: u32) {
         self.vectors.prefetch(id);
+    }
+
+    fn row_bytes(&self) -> usize {
+        self.vectors.stride() * 4
     }
 }
