@@ -97,3 +97,21 @@ impl Distances for Space {
         self.vectors.stride() * 4
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::prefetch_window;
+
+    #[test]
+    fn the_prefetch_window_shrinks_as_rows_grow() {
+        // One-line code rows: every neighbour of a layer-0 list at once.
+        assert_eq!(prefetch_window(64), 64);
+        // 50-d f32 rows (padded to 64 floats, four lines): 16 neighbours.
+        assert_eq!(prefetch_window(256), 16);
+        // 384-d f32 rows (24 lines): three neighbours.
+        assert_eq!(prefetch_window(1536), 3);
+        // Rows longer than the budget still get one ahead; an empty row counts as one line.
+        assert_eq!(prefetch_window(1 << 20), 1);
+        assert_eq!(prefetch_window(0), 64);
+    }
+}
