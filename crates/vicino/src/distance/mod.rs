@@ -58,13 +58,14 @@ pub struct Kernel {
     /// SAFETY invariant: as for `l2_squared_codes`.
     dot_codes: CodedFn<u8>,
     /// SAFETY invariant: as for `l2_squared_codes`.
-    dot_u8: unsafe fn(&[f32], &[u8]) -> f32,
-    /// SAFETY invariant: as for `l2_squared_codes`.
     l2_scaled_u8: unsafe fn(&[f32], &[f32], &[u8]) -> f32,
+    /// SAFETY invariant: as for `l2_squared_codes`.
+    dot_u8_i8: unsafe fn(&[u8], &[i8]) -> i32,
 }
 
 impl Kernel {
-    /// The instruction set: `"scalar"`, `"portable"`, `"avx2+fma"` or `"avx512f"`.
+    /// The instruction set: `"scalar"`, `"portable"`, `"avx2+fma"`, `"avx512f"` or
+    /// `"avx512f+vnni"`.
     pub fn name(&self) -> &'static str {
         self.name
     }
@@ -105,12 +106,12 @@ impl Kernel {
         unsafe { (self.dot_codes)(a, b, offset, scale) }
     }
 
-    /// `Σ x_i c_i`: a query prepared for 8-bit codes (see `crate::quantize`) against a code row
-    /// taken as plain numbers.
+    /// `Σ codes_i x_i`, exactly (in `i32`): a code row against a query prepared as signed
+    /// bytes (see `crate::quantize`). Every kernel gives the same answer.
     #[inline(always)]
-    pub(crate) fn dot_u8(&self, x: &[f32], codes: &[u8]) -> f32 {
+    pub(crate) fn dot_u8_i8(&self, codes: &[u8], x: &[i8]) -> i32 {
         // SAFETY: as in `l2_squared`.
-        unsafe { (self.dot_u8)(x, codes) }
+        unsafe { (self.dot_u8_i8)(codes, x) }
     }
 
     /// `Σ (x_i - scale_i c_i)²`: a query prepared for 8-bit codes against a code row scaled
@@ -134,8 +135,8 @@ static SCALAR: Kernel = Kernel {
     dot: scalar::dot,
     l2_squared_codes: scalar::l2_squared_coded::<u8>,
     dot_codes: scalar::dot_coded::<u8>,
-    dot_u8: scalar::dot_u8,
     l2_scaled_u8: scalar::l2_scaled_u8,
+    dot_u8_i8: scalar::dot_u8_i8,
 };
 
 /// `wide` has no cheap byte-to-float widening, so the code kernels here are the plain loops
@@ -146,8 +147,8 @@ static PORTABLE: Kernel = Kernel {
     dot: portable::dot,
     l2_squared_codes: scalar::l2_squared_coded::<u8>,
     dot_codes: scalar::dot_coded::<u8>,
-    dot_u8: scalar::dot_u8,
     l2_scaled_u8: scalar::l2_scaled_u8,
+    dot_u8_i8: scalar::dot_u8_i8,
 };
 
 /// The fastest kernel this CPU runs: AVX-512F, else AVX2+FMA, else portable.
@@ -162,7 +163,10 @@ pub fn best() -> &'static Kernel {
 fn detect() -> &'static Kernel {
     #[cfg(target_arch = "x86_64")]
     {
-        if let Some(k) = x86::avx512f().or_else(x86::avx2_fma) {
+        if let Some(k) = x86::avx512_vnni()
+            .or_else(x86::avx512f)
+            .or_else(x86::avx2_fma)
+        {
             return k;
         }
     }
@@ -178,6 +182,7 @@ pub fn available() -> Vec<&'static Kernel> {
     {
         kernels.extend(x86::avx2_fma());
         kernels.extend(x86::avx512f());
+        kernels.extend(x86::avx512_vnni());
     }
     kernels
 }
@@ -290,9 +295,9 @@ mod tests {
         }
     }
 
-    /// Checks the four coded ops of every kernel against scalar: the prepared query `a` against
-    /// `codes` (dot, and L2 with `scale`), and the codes `a_codes` against `codes`, both decoded
-    /// with `offset`, `scale`.
+    /// Checks the coded ops of every kernel against scalar: the prepared query `a` against
+    /// `codes` (L2 with `scale`, and as signed bytes the exact integer dot product), and the
+    /// codes `a_codes` against `codes`, both decoded with `offset`, `scale`.
     fn check_coded(
         a: &[f32],
         a_codes: &[u8],
@@ -309,22 +314,26 @@ mod tests {
         };
         let (b, a_dec) = (decode(codes, offset), decode(a_codes, offset));
         let scaled = decode(codes, &vec![0.0; codes.len()]);
-        let plain: Vec<f32> = codes.iter().map(|&c| f32::from(c)).collect();
+        // The integer dot product is exact: every kernel gives scalar's answer.
+        let signed: Vec<i8> = a.iter().map(|&v| (v * 12.0) as i8).collect();
+        let exact = scalar::dot_u8_i8(codes, &signed);
+        for k in available() {
+            if k.dot_u8_i8(codes, &signed) != exact {
+                return Err(format!("{} dot_u8_i8, len {}", k.name(), a.len()));
+            }
+        }
         let want = [
-            scalar::dot_u8(a, codes),
             scalar::l2_scaled_u8(a, scale, codes),
             scalar::l2_squared_coded(a_codes, codes, offset, scale),
             scalar::dot_coded(a_codes, codes, offset, scale),
         ];
         let terms = [
-            abs_terms_dot(a, &plain),
             abs_terms_l2(a, &scaled),
             abs_terms_l2(&a_dec, &b),
             abs_terms_dot(&a_dec, &b),
         ];
         for k in available() {
             let got = [
-                k.dot_u8(a, codes),
                 k.l2_scaled_u8(a, scale, codes),
                 k.l2_squared_codes(a_codes, codes, offset, scale),
                 k.dot_codes(a_codes, codes, offset, scale),
@@ -373,7 +382,8 @@ mod tests {
             let name = k.name();
             // One dimension: offset 1, scale 0.5, code 4 stands for 3.
             assert_eq!(k.l2_scaled_u8(&[5.0], &[0.5], &[4]), 9.0, "{name}");
-            assert_eq!(k.dot_u8(&[5.0], &[4]), 20.0, "{name}");
+            assert_eq!(k.dot_u8_i8(&[4], &[-5]), -20, "{name}");
+            assert_eq!(k.dot_u8_i8(&[255; 200], &[-128; 200]), -6_528_000, "{name}");
             assert_eq!(
                 k.l2_squared_codes(&[2], &[4], &[1.0], &[0.5]),
                 1.0,
@@ -393,7 +403,7 @@ mod tests {
             );
             let far = vec![100.0f32; 77];
             assert_eq!(k.l2_scaled_u8(&far, &scale[..0], &codes), 0.0, "{name}");
-            assert_eq!(k.dot_u8(&far[..2], &codes), 100.0, "{name}");
+            assert_eq!(k.dot_u8_i8(&codes, &[100; 2]), 100, "{name}");
             assert_eq!(
                 k.dot_codes(&codes, &codes, &offset, &scale[..3]),
                 1.0 + 0.5625 + 0.25,
@@ -481,13 +491,15 @@ mod tests {
     fn avx_cpu_gets_an_avx_kernel() {
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             assert!(
-                matches!(best().name(), "avx2+fma" | "avx512f"),
+                matches!(best().name(), "avx2+fma" | "avx512f" | "avx512f+vnni"),
                 "got {}",
                 best().name()
             );
             assert!(available().iter().any(|k| k.name() == "avx2+fma"));
         }
-        if is_x86_feature_detected!("avx512f") {
+        if is_x86_feature_detected!("avx512vnni") && is_x86_feature_detected!("avx512bw") {
+            assert_eq!(best().name(), "avx512f+vnni");
+        } else if is_x86_feature_detected!("avx512f") {
             assert_eq!(best().name(), "avx512f");
         } else {
             assert!(available().iter().all(|k| k.name() != "avx512f"));

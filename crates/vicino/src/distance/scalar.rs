@@ -79,14 +79,14 @@ pub(crate) fn l2_squared_coded<A: Decode>(
     sum
 }
 
-/// `Σ x_i c_i`: a prepared query against 8-bit codes taken as plain numbers, over the shorter
-/// slice (see `crate::quantize::CodedQuery`).
-pub(crate) fn dot_u8(x: &[f32], codes: &[u8]) -> f32 {
-    let mut sum = 0.0f32;
-    for (&x, &c) in x.iter().zip(codes) {
-        sum += x * f32::from(c);
-    }
-    sum
+/// `Σ codes_i x_i` in exact integer arithmetic, over the shorter slice: a query prepared as
+/// signed bytes against a code row (see `crate::quantize::CodedQuery`).
+pub(crate) fn dot_u8_i8(codes: &[u8], x: &[i8]) -> i32 {
+    codes
+        .iter()
+        .zip(x)
+        .map(|(&c, &q)| i32::from(c) * i32::from(q))
+        .sum()
 }
 
 /// `Σ (x_i - scale_i c_i)²`: a prepared query against 8-bit codes scaled per dimension, over

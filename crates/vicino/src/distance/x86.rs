@@ -24,8 +24,8 @@ pub(super) fn avx2_fma() -> Option<&'static Kernel> {
         dot: dot_avx2_fma,
         l2_squared_codes: l2_squared_codes_avx2_fma,
         dot_codes: dot_codes_avx2_fma,
-        dot_u8: dot_u8_avx2_fma,
         l2_scaled_u8: l2_scaled_u8_avx2_fma,
+        dot_u8_i8: dot_u8_i8_avx2,
     };
     (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&AVX2_FMA)
 }
@@ -38,10 +38,92 @@ pub(super) fn avx512f() -> Option<&'static Kernel> {
         dot: dot_avx512f,
         l2_squared_codes: l2_squared_codes_avx512f,
         dot_codes: dot_codes_avx512f,
-        dot_u8: dot_u8_avx512f,
         l2_scaled_u8: l2_scaled_u8_avx512f,
+        dot_u8_i8: dot_u8_i8_avx2,
     };
     is_x86_feature_detected!("avx512f").then_some(&AVX512F)
+}
+
+/// AVX-512F kernels whose 8-bit dot product runs on AVX-512 VNNI (`vpdpbusd`: 64 byte products
+/// per instruction), or `None` when this CPU lacks AVX-512F, BW or VNNI.
+pub(super) fn avx512_vnni() -> Option<&'static Kernel> {
+    static AVX512_VNNI: Kernel = Kernel {
+        name: "avx512f+vnni",
+        l2_squared: l2_squared_avx512f,
+        dot: dot_avx512f,
+        l2_squared_codes: l2_squared_codes_avx512f,
+        dot_codes: dot_codes_avx512f,
+        l2_scaled_u8: l2_scaled_u8_avx512f,
+        dot_u8_i8: dot_u8_i8_vnni,
+    };
+    (is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vnni"))
+    .then_some(&AVX512_VNNI)
+}
+
+/// `Σ codes_i x_i` in exact integer arithmetic with AVX2: 16 pairs widened to 16 bits and
+/// multiplied-and-added in pairs (`vpmaddwd`) per step, then a plain tail.
+///
+/// # Safety
+/// The CPU must have AVX2. Any slices are memory-safe: loads stay within the shorter one.
+#[target_feature(enable = "avx2")]
+unsafe fn dot_u8_i8_avx2(codes: &[u8], x: &[i8]) -> i32 {
+    let n = codes.len().min(x.len());
+    let mut i = 0;
+    // SAFETY: AVX2 is guaranteed by the caller; each step reads bytes `i..i + 16` of both
+    // slices with `i + 16 <= n`.
+    let mut sum = unsafe {
+        let mut acc = _mm256_setzero_si256();
+        while i + 16 <= n {
+            let c = _mm256_cvtepu8_epi16(_mm_loadu_si128(codes.as_ptr().add(i).cast()));
+            let q = _mm256_cvtepi8_epi16(_mm_loadu_si128(x.as_ptr().add(i).cast()));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(c, q));
+            i += 16;
+        }
+        let half = _mm_add_epi32(
+            _mm256_castsi256_si128(acc),
+            _mm256_extracti128_si256::<1>(acc),
+        );
+        let half = _mm_add_epi32(half, _mm_shuffle_epi32::<0b01_00_11_10>(half));
+        let half = _mm_add_epi32(half, _mm_shuffle_epi32::<0b10_11_00_01>(half));
+        _mm_cvtsi128_si32(half)
+    };
+    for j in i..n {
+        sum += i32::from(codes[j]) * i32::from(x[j]);
+    }
+    sum
+}
+
+/// `Σ codes_i x_i` in exact integer arithmetic with AVX-512 VNNI: 64 byte products per
+/// `vpdpbusd`, the tail through a masked load (masked-out bytes are neither read nor faulted).
+///
+/// # Safety
+/// The CPU must have AVX-512F, BW and VNNI. Any slices are memory-safe: loads stay within the
+/// shorter one.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn dot_u8_i8_vnni(codes: &[u8], x: &[i8]) -> i32 {
+    let n = codes.len().min(x.len());
+    let (pc, px) = (codes.as_ptr(), x.as_ptr());
+    // SAFETY: the features are guaranteed by the caller. Full loads read bytes `i..i + 64`
+    // with `i + 64 <= n`; the masked loads read only the lanes `< n - i` of the last block.
+    unsafe {
+        let mut acc = _mm512_setzero_si512();
+        let mut i = 0;
+        while i + 64 <= n {
+            let c = _mm512_loadu_si512(pc.add(i).cast());
+            let q = _mm512_loadu_si512(px.add(i).cast());
+            acc = _mm512_dpbusd_epi32(acc, c, q);
+            i += 64;
+        }
+        if i < n {
+            let mask: __mmask64 = (1u64 << (n - i)) - 1;
+            let c = _mm512_maskz_loadu_epi8(mask, pc.add(i).cast());
+            let q = _mm512_maskz_loadu_epi8(mask, px.add(i).cast());
+            acc = _mm512_dpbusd_epi32(acc, c, q);
+        }
+        _mm512_reduce_add_epi32(acc)
+    }
 }
 
 /// One vector ISA, as far as the kernel body needs it.
@@ -268,9 +350,8 @@ unsafe fn reduce_coded<V: Simd, O: Op>(
     }
 }
 
-/// The loop behind the kernels of a prepared query against 8-bit codes taken as plain numbers:
-/// `Σ x_i c_i` (`L2` false), or `Σ (x_i - scale_i c_i)²` (`L2` true), over the first `n`
-/// elements, `n` the shortest of the slices (`scale` is not read for the dot product).
+/// The loop behind the prepared-query L2 kernel: `Σ (x_i - scale_i c_i)²` over the first `n`
+/// elements, `n` the shortest of the slices, the codes `c` taken as plain numbers.
 ///
 /// Two accumulators, whole registers, then a plain tail (never taken on index rows, which are
 /// padded to 16).
@@ -279,26 +360,16 @@ unsafe fn reduce_coded<V: Simd, O: Op>(
 /// As for [`reduce`]. Every load stays within the first `n` elements of each slice.
 #[inline(always)]
 // SAFETY: the contract is in the doc above: the CPU has V's features.
-unsafe fn reduce_u8<V: Simd, const L2: bool>(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
-    let n = if L2 {
-        x.len().min(codes.len()).min(scale.len())
-    } else {
-        x.len().min(codes.len())
-    };
+unsafe fn reduce_u8<V: Simd>(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
+    let n = x.len().min(codes.len()).min(scale.len());
     let (px, ps, pc) = (x.as_ptr(), scale.as_ptr(), codes.as_ptr());
     let lanes = V::LANES;
-    // SAFETY: the ISA contract is this fn's own. Each load at `i + j` reads `LANES` elements
-    // with `i + j + LANES <= n` by the loop conditions (`scale` only when `L2`, where `n` is
-    // within it too); the tail indexes the slices (checked).
+    // SAFETY: the ISA contract is this fn's own. Each load at `i` reads `LANES` elements with
+    // `i + LANES <= n` by the loop conditions; the tail indexes the slices (checked).
     unsafe {
         let step = |i: usize, acc: V| -> V {
-            let c = V::load_u8(pc.add(i));
-            if L2 {
-                let d = c.neg_mul_add(V::load(ps.add(i)), V::load(px.add(i)));
-                d.mul_add(d, acc)
-            } else {
-                c.mul_add(V::load(px.add(i)), acc)
-            }
+            let d = V::load_u8(pc.add(i)).neg_mul_add(V::load(ps.add(i)), V::load(px.add(i)));
+            d.mul_add(d, acc)
         };
         let (mut acc0, mut acc1) = (V::zero(), V::zero());
         let mut i = 0;
@@ -313,31 +384,16 @@ unsafe fn reduce_u8<V: Simd, const L2: bool>(x: &[f32], scale: &[f32], codes: &[
         }
         let mut sum = acc0.add(acc1).reduce_add();
         for j in i..n {
-            let c = f32::from(codes[j]);
-            sum += if L2 {
-                (x[j] - scale[j] * c).powi(2)
-            } else {
-                x[j] * c
-            };
+            sum += (x[j] - scale[j] * f32::from(codes[j])).powi(2);
         }
         sum
     }
 }
 
-/// The two prepared-query kernels of one ISA: `#[target_feature]` wrappers around
+/// The prepared-query L2 kernel of one ISA: a `#[target_feature]` wrapper around
 /// [`reduce_u8`].
 macro_rules! u8_kernels {
-    ($features:literal, $simd:ty, $dot:ident, $l2:ident) => {
-        /// `Σ x_i c_i` (see [`reduce_u8`]) for this ISA.
-        ///
-        /// # Safety
-        /// The CPU must have the features this fn is compiled with. Any slices are memory-safe.
-        #[target_feature(enable = $features)]
-        unsafe fn $dot(x: &[f32], codes: &[u8]) -> f32 {
-            // SAFETY: the caller guarantees the features, and this fn is compiled with them.
-            unsafe { reduce_u8::<$simd, false>(x, &[], codes) }
-        }
-
+    ($features:literal, $simd:ty, $l2:ident) => {
         /// `Σ (x_i - scale_i c_i)²` (see [`reduce_u8`]) for this ISA.
         ///
         /// # Safety
@@ -345,13 +401,13 @@ macro_rules! u8_kernels {
         #[target_feature(enable = $features)]
         unsafe fn $l2(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
             // SAFETY: the caller guarantees the features, and this fn is compiled with them.
-            unsafe { reduce_u8::<$simd, true>(x, scale, codes) }
+            unsafe { reduce_u8::<$simd>(x, scale, codes) }
         }
     };
 }
 
-u8_kernels!("avx2,fma", Avx2Fma, dot_u8_avx2_fma, l2_scaled_u8_avx2_fma);
-u8_kernels!("avx512f", Avx512F, dot_u8_avx512f, l2_scaled_u8_avx512f);
+u8_kernels!("avx2,fma", Avx2Fma, l2_scaled_u8_avx2_fma);
+u8_kernels!("avx512f", Avx512F, l2_scaled_u8_avx512f);
 
 /// Eight `f32` lanes under AVX2+FMA.
 #[derive(Clone, Copy)]
