@@ -24,6 +24,7 @@
 //! else exact by brute force. Before each `ef` is timed its recall@10 is printed and checked,
 //! so a fast wrong answer fails instead of reporting a time:
 //!
+//! - every set is searched as an f32 index and as an sq8 one (`NAME-sq8`, the same floors);
 //! - the synthetic set and `sift-10k` have a floor per `ef` (`SYNTH_FLOORS`, `SIFT_10K_FLOORS`);
 //! - any other set has none that we could defend, so only sanity is asserted: recall does not
 //!   drop by more than 0.02 as `ef` grows, and reaches 0.5 at ef 256.
@@ -49,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use vicino::{Index, IndexParams, Metric, FORMAT_VERSION};
+use vicino::{Index, IndexParams, Metric, Quantization, FORMAT_VERSION};
 use vicino_bench::datasets::{self, Truth};
 use vicino_bench::truth;
 
@@ -202,9 +203,9 @@ fn cache_dir() -> PathBuf {
 }
 
 /// The index over `data`, from the cache if a matching one is there, else built and cached.
-fn cached_index(data: &Dataset) -> Index {
+fn cached_index(data: &Dataset, mode: Quantization) -> Index {
     let path = cache_dir().join(format!(
-        "{}-{}x{}-{}-m{M}-efc{EF_CONSTRUCTION}-f{FORMAT_VERSION}.vicino",
+        "{}-{}x{}-{}-m{M}-efc{EF_CONSTRUCTION}-{mode}-f{FORMAT_VERSION}.vicino",
         data.name,
         data.rows(),
         data.dim,
@@ -213,7 +214,7 @@ fn cached_index(data: &Dataset) -> Index {
     let rebuild = std::env::var_os("VICINO_BENCH_REBUILD").is_some_and(|v| v != "0");
     if path.is_file() && !rebuild {
         match Index::load(&path) {
-            Ok(index) if matches(&index, data) => {
+            Ok(index) if matches(&index, data, mode) => {
                 eprintln!("search: {}: index from {}", data.name, path.display());
                 return index;
             }
@@ -223,7 +224,8 @@ fn cached_index(data: &Dataset) -> Index {
     }
     let params = IndexParams::new(data.metric)
         .m(M)
-        .ef_construction(EF_CONSTRUCTION);
+        .ef_construction(EF_CONSTRUCTION)
+        .quantize(mode);
     let start = Instant::now();
     let index = Index::build(params, data.dim, &data.base).expect("build");
     eprintln!(
@@ -247,9 +249,10 @@ fn cached_index(data: &Dataset) -> Index {
 /// Whether a loaded index was built with these parameters over these vectors: the shape and
 /// parameters agree, and exact search over its vectors finds what brute force over the data
 /// finds for a few queries.
-fn matches(index: &Index, data: &Dataset) -> bool {
+fn matches(index: &Index, data: &Dataset, mode: Quantization) -> bool {
     let p = index.params();
     let shape = index.len() == data.rows()
+        && p.quantization() == mode
         && index.dim() == data.dim
         && index.metric() == data.metric
         && p.get_m() == M
@@ -281,7 +284,7 @@ fn matches(index: &Index, data: &Dataset) -> bool {
 ///
 /// # Panics
 /// When the check fails: the bench reports no time for a wrong answer.
-fn check_recall(index: &Index, data: &Dataset, at: usize, last: Option<f64>) -> f64 {
+fn check_recall(index: &Index, data: &Dataset, name: &str, at: usize, last: Option<f64>) -> f64 {
     let ef = EFS[at];
     let queries = data.queries.len() / data.dim;
     let recall = common::recall(index, &data.queries, &data.truth, ef);
@@ -299,14 +302,12 @@ fn check_recall(index: &Index, data: &Dataset, at: usize, last: Option<f64>) -> 
         }
     };
     eprintln!(
-        "search/{}/{ef}: recall@{} {recall:.4} over {queries} queries ({rule})",
-        data.name,
+        "search/{name}/{ef}: recall@{} {recall:.4} over {queries} queries ({rule})",
         common::K
     );
     assert!(
         recall >= floor,
-        "search/{}/{ef}: recall@{} {recall:.4} is below {floor:.4}",
-        data.name,
+        "search/{name}/{ef}: recall@{} {recall:.4} is below {floor:.4}",
         common::K
     );
     recall
@@ -314,24 +315,36 @@ fn check_recall(index: &Index, data: &Dataset, at: usize, last: Option<f64>) -> 
 
 fn search(c: &mut Criterion) {
     for data in Dataset::selected() {
-        let index = cached_index(&data);
-        let queries = data.queries.len() / data.dim;
-
-        let mut group = c.benchmark_group("search");
-        group.throughput(Throughput::Elements(queries as u64));
-        let mut last = None;
-        for (at, &ef) in EFS.iter().enumerate() {
-            last = Some(check_recall(&index, &data, at, last));
-            group.bench_with_input(BenchmarkId::new(&data.name, ef), &ef, |b, &ef| {
-                b.iter(|| {
-                    for q in data.queries.chunks_exact(data.dim) {
-                        black_box(index.search(black_box(q), common::K, ef).expect("search"));
-                    }
-                })
-            });
+        for mode in Quantization::ALL {
+            search_one(c, &data, mode);
         }
-        group.finish();
     }
+}
+
+/// The bench group of one set in one quantization mode: `search/NAME` for f32, `NAME-sq8` for
+/// codes (same floors: the quantized walk re-ranks on full vectors).
+fn search_one(c: &mut Criterion, data: &Dataset, mode: Quantization) {
+    let index = cached_index(data, mode);
+    let queries = data.queries.len() / data.dim;
+    let name = match mode {
+        Quantization::None => data.name.clone(),
+        mode => format!("{}-{mode}", data.name),
+    };
+
+    let mut group = c.benchmark_group("search");
+    group.throughput(Throughput::Elements(queries as u64));
+    let mut last = None;
+    for (at, &ef) in EFS.iter().enumerate() {
+        last = Some(check_recall(&index, data, &name, at, last));
+        group.bench_with_input(BenchmarkId::new(&name, ef), &ef, |b, &ef| {
+            b.iter(|| {
+                for q in data.queries.chunks_exact(data.dim) {
+                    black_box(index.search(black_box(q), common::K, ef).expect("search"));
+                }
+            })
+        });
+    }
+    group.finish();
 }
 
 criterion_group! {
