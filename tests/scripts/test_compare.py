@@ -191,12 +191,9 @@ def hdf5_file_runs_end_to_end(distance: str, metric: str):
             write_ann_file(Path(tmp) / f"{stem}.hdf5", distance)
             out = Path(tmp) / "out"
             libraries = PEERS + ["vicino"]
-            # glass's default 4-bit search codes lose too much on these 32-d clusters (recall
-            # near 0.83 at ef 64, its FP16 re-rank seeing 1.5k candidates): 8-bit codes and an
-            # FP32 re-rank here, so the floor checks the wiring (metric, ids), not SQ4U.
             p = run(["--dataset", Path(tmp) / f"{stem}.hdf5", "--runs", 1, "--ef", "10,64",
                      "--threads-build", 1, "--libraries", ",".join(libraries), "--out", out,
-                     "--vicino", binary(), *SCANN_ARGS, "--glass-quant", "SQ8U,SQ8U,FP32"])
+                     "--vicino", binary(), *SCANN_ARGS])
             assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
             files = sorted(out.glob(f"{stem}-*.jsonl"))
             assert len(files) == 1, f"one JSON lines file named for the file's stem: {files}"
