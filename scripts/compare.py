@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-"""Compare vicino with hnswlib and faiss on the same data, in the same run (ANN-benchmarks style).
+"""Compare vicino with hnswlib, faiss, usearch, glass and ScaNN on the same data, in the same run
+(ANN-benchmarks style).
 
 For each dataset (seeded synthetic, or an ANN-benchmarks .hdf5 file read by scripts/ann_hdf5.py)
 this script
   1. generates (or reuses from its cache) seeded synthetic base and query vectors, or reads the
      file's train and test vectors (the first --rows / --queries of them when asked), writes
-     them as .fvecs for vicino and keeps them in memory for hnswlib and faiss;
+     them as .fvecs for vicino and keeps them in memory for the Python libraries;
   2. takes the file's neighbors as ground truth where they serve (at least k per query, train
      not cut), else computes the exact top-100 with `vicino groundtruth` (cached); either way
      checks it against a numpy brute force on 20 queries;
-  3. builds an hnswlib index (`hnswlib.Index`), a faiss index (`faiss.IndexHNSWFlat`) and a
-     vicino index with the same M / ef_construction / build threads, one after the other;
-  4. sweeps ef, searching with one thread, alternating the libraries run by run, `--runs` runs
-     each (median QPS), and measures recall@k against the ground truth;
-  5. writes one JSON line per (library, ef), in the schema of `vicino bench`, to a new file
-     <out>/<dataset>-<run>.jsonl, appends a markdown report (per-ef table and best QPS at recall
-     0.90 / 0.95 / 0.99) to <out>/<dataset>.md, and draws the chart with `vicino plot`.
+  3. builds one index per library, one after the other: the Python ones through the adapters of
+     scripts/peers.py (hnswlib, faiss IndexHNSWFlat, usearch, glass: HNSW with the same M /
+     ef_construction; ScaNN: tree + AH + reorder, as ann-benchmarks configures it), vicino with
+     its binary, all with the same build threads;
+  4. sweeps the search settings step by step (ef; ScaNN: leaves to search and reorder), searching
+     with one thread, alternating the libraries run by run, `--runs` runs each (median QPS), and
+     measures recall@k against the ground truth;
+  5. writes one JSON line per (library, setting), in the schema of `vicino bench`, to a new file
+     <out>/<dataset>-<run>.jsonl, appends a markdown report (per-ef table, QPS at recall
+     0.90 / 0.95 / 0.99 on each library's Pareto front, build time, bytes/vector) to
+     <out>/<dataset>.md, and draws the chart with `vicino plot`.
+
+A library of the default list whose package is missing is skipped with a note (unless
+VICINO_REQUIRE_ALL=1); one named in --libraries must be installed.
 
 Run `python3 scripts/compare.py --help` for the options; scripts/README.md has more.
 """
@@ -24,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import importlib
 import json
 import math
@@ -54,10 +61,12 @@ except ImportError as _err:  # pragma: no cover - depends on the machine
     )
 
 import ann_hdf5  # noqa: E402 - needs numpy, checked above; h5py only when a file is read
+import peers  # noqa: E402 - one adapter class per Python library
+from peers import arg_label  # noqa: E402
 
 # The libraries compared, in the order they are built and searched, with the module each needs
 # and the pip package that provides it (None: the vicino binary, built by cargo).
-LIBRARIES = {"hnswlib": ("hnswlib", "hnswlib"), "faiss": ("faiss", "faiss-cpu"),
+LIBRARIES = {**{name: (cls.module_name, cls.package) for name, cls in peers.PEERS.items()},
              "vicino": (None, None)}
 # The keys of a `vicino bench` JSON line, in its order; compare.py writes them first.
 BENCH_KEYS = ("library", "dataset", "metric", "m", "ef_construction", "ef", "k", "recall", "qps",
@@ -328,29 +337,6 @@ def verify_groundtruth(base, queries, gt, metric, n_check=20, k=10) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def release_free_memory() -> None:
-    """Hands free heap memory back to the OS (glibc malloc_trim), so that an index built next
-    cannot hide in memory the process freed earlier and the RSS delta counts all of it."""
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def rss_bytes() -> int | None:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def recall_at_k(found: np.ndarray, gt: np.ndarray, k: int) -> float:
     hits = 0
     for row, want in zip(found[:, :k], gt[:, :k]):
@@ -415,9 +401,10 @@ def package_version(package: str, module) -> str:
         return getattr(module, "__version__", "unknown")
 
 
-def import_libraries(names: list) -> dict:
-    """The Python modules of the libraries in `names`; stops naming the pip line of any that is
-    missing."""
+def import_libraries(names: list, explicit: bool) -> tuple:
+    """(the Python modules of the libraries in `names`, the libraries measured). A library
+    named in --libraries that is missing stops the run, naming its pip line; one that only the
+    default list brings is skipped with a note, unless VICINO_REQUIRE_ALL=1."""
     modules, missing = {}, []
     for name in names:
         module_name, package = LIBRARIES[name]
@@ -427,6 +414,15 @@ def import_libraries(names: list) -> dict:
             modules[name] = importlib.import_module(module_name)
         except ImportError as e:
             missing.append((name, package, e))
+    if missing and not explicit and os.environ.get("VICINO_REQUIRE_ALL") != "1":
+        for name, package, e in missing:
+            log(f"note: {name} is not installed ({e}), so it is not measured: pip install "
+                f"{package} (or pip install -r {os.path.relpath(REQUIREMENTS)})")
+        gone = {m[0] for m in missing}
+        names = [n for n in names if n not in gone]
+        if not names:
+            sys.exit("compare.py: error: none of the libraries is installed")
+        return modules, names
     if missing:
         lines = [f"{name} is not installed ({e}): pip install {package}"
                  for name, package, e in missing]
@@ -436,7 +432,7 @@ def import_libraries(names: list) -> dict:
             + f"\nor install everything with:  pip install -r {os.path.relpath(REQUIREMENTS)}"
             + (f"\nor leave it out:  --libraries {','.join(others)}" if others else "")
         )
-    return modules
+    return modules, names
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -639,74 +635,6 @@ def ground_truth(src: Source, data: dict, args) -> tuple:
     return gt, path, source
 
 
-class PythonIndex:
-    """An hnswlib or faiss index built and searched in this process. Both are timed the same way:
-    the build is one `add` call on `threads_build` threads; a search pass is one call with all
-    queries on one thread (the library loops over them in C++), so Python's call overhead is
-    paid once per pass, not per query."""
-
-    def __init__(self, library: str, module, metric: str, dim: int, args):
-        self.library, self.module, self.metric, self.dim, self.args = (
-            library, module, metric, dim, args)
-        self.index = None
-
-    def _prepare(self, x: np.ndarray) -> np.ndarray:
-        """faiss has no cosine: unit vectors under inner product give the same order."""
-        if self.library == "faiss" and self.metric == "cosine":
-            x = np.array(x, dtype=np.float32, copy=True)
-            self.module.normalize_L2(x)
-            return x
-        return np.ascontiguousarray(x, dtype=np.float32)
-
-    def build(self, base: np.ndarray) -> dict:
-        args = self.args
-        n = base.shape[0]
-        x = self._prepare(base)  # any normalised copy is made before the RSS baseline
-        release_free_memory()
-        rss0 = rss_bytes()
-        if self.library == "hnswlib":
-            index = self.module.Index(space=self.metric, dim=self.dim)
-            index.init_index(max_elements=n, M=args.m, ef_construction=args.ef_construction,
-                             random_seed=100)
-            index.set_num_threads(args.threads_build)
-            t0 = time.perf_counter()
-            index.add_items(x, np.arange(n, dtype=np.int64))
-            build_s = time.perf_counter() - t0
-            index.set_num_threads(1)
-        else:
-            faiss = self.module
-            fmetric = faiss.METRIC_L2 if self.metric == "l2" else faiss.METRIC_INNER_PRODUCT
-            index = faiss.IndexHNSWFlat(self.dim, args.m, fmetric)
-            index.hnsw.efConstruction = args.ef_construction
-            faiss.omp_set_num_threads(args.threads_build)
-            t0 = time.perf_counter()
-            index.add(x)
-            build_s = time.perf_counter() - t0
-            faiss.omp_set_num_threads(1)
-        rss1 = rss_bytes()
-        del x
-        self.index = index
-        rss_delta = (rss1 - rss0) if (rss0 is not None and rss1 is not None) else None
-        return {"build_s": build_s, "index_bytes": rss_delta, "index_bytes_source": "rss_delta"}
-
-    def search(self, queries: np.ndarray, k: int, ef: int) -> tuple:
-        """One timed pass over `queries` at `ef`: (seconds, ids of shape (queries, k))."""
-        q = self._prepare(queries)
-        if self.library == "hnswlib":
-            self.index.set_ef(ef)
-            t0 = time.perf_counter()
-            labels, _ = self.index.knn_query(q, k=k, num_threads=1)
-        else:
-            self.index.hnsw.efSearch = ef
-            t0 = time.perf_counter()
-            _, labels = self.index.search(q, k)
-        return time.perf_counter() - t0, labels.astype(np.int64)
-
-    def close(self) -> None:
-        self.index = None
-        release_free_memory()
-
-
 def build_vicino(name: str, metric: str, data: dict, index_path: Path, args) -> dict:
     index_path.parent.mkdir(parents=True, exist_ok=True)
     remove_path(index_path)
@@ -748,41 +676,47 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
         if lib == "vicino":
             results[lib]["build"] = build_vicino(name, metric, data, index_path, args)
             continue
-        index = PythonIndex(lib, modules[lib], metric, dim, args)
+        index = peers.PEERS[lib](modules[lib], metric, dim, args)
         results[lib]["build"] = index.build(base)
         python_indexes[lib] = index
-        log(f"{name}: {lib} built in {results[lib]['build']['build_s']:.2f}s, "
-            f"RSS delta {results[lib]['build']['index_bytes']}")
+        b = results[lib]["build"]
+        log(f"{name}: {lib} built in {b['build_s']:.2f}s, RSS delta {b['index_bytes']} "
+            f"({b['config']})")
 
-    # ---- search sweep: per ef, alternate the libraries run by run ----
-    for index in python_indexes.values():
-        index.search(queries, k, args.efs[0])  # warm-up, untimed
-    for ef in args.efs:
-        runs = {lib: [] for lib in args.libraries}
-        recalls = {lib: [] for lib in args.libraries}
+    # ---- search sweep: step by step (each library's i-th query argument: the i-th --ef, or
+    # ScaNN's i-th pair), alternating the libraries run by run ----
+    sweeps = {lib: (python_indexes[lib].query_args(n) if lib in python_indexes
+                    else list(args.efs)) for lib in args.libraries}
+    for lib, index in python_indexes.items():
+        index.search(queries, k, sweeps[lib][0])  # warm-up, untimed
+    for step in range(max(len(v) for v in sweeps.values())):
+        libs = [lib for lib in args.libraries if step < len(sweeps[lib])]
+        runs = {lib: [] for lib in libs}
+        recalls = {lib: [] for lib in libs}
         for _ in range(args.runs):
-            for lib in args.libraries:
+            for lib in libs:
+                arg = sweeps[lib][step]
                 if lib == "vicino":
                     s = run_vicino(
                         args.vicino,
                         ["search", "--index", index_path, "--queries", data["query_path"],
-                         "--k", k, "--ef", ef, "--threads", 1, "--gt", gt_path],
+                         "--k", k, "--ef", arg, "--threads", 1, "--gt", gt_path],
                         "vicino search",
                     )
                     runs[lib].append(float(s["qps"]))
                     recalls[lib].append(float(s["recall"]))
                 else:
-                    secs, labels = python_indexes[lib].search(queries, k, ef)
+                    secs, labels = python_indexes[lib].search(queries, k, arg)
                     runs[lib].append(nq / secs)
                     recalls[lib].append(recall_at_k(labels, gt_k, k))
-        line = [f"ef={ef:>4}"]
-        for lib in args.libraries:
-            rec = recalls[lib]
+        line = [f"step {step + 1:>2}"]
+        for lib in libs:
+            arg, rec = sweeps[lib][step], recalls[lib]
             if max(rec) - min(rec) > 1e-9:
-                log(f"WARNING {name} {lib} ef={ef}: recall differs between runs: {rec}")
+                log(f"WARNING {name} {lib} {arg_label(arg)}: recall differs between runs: {rec}")
             qps = statistics.median(runs[lib]) if args.qps_stat == "median" else max(runs[lib])
-            results[lib]["ef"][ef] = {"recall": rec[0], "qps": qps, "qps_runs": runs[lib]}
-            line.append(f"{lib} recall {rec[0]:.4f} qps {qps:9.0f}")
+            results[lib]["ef"][arg] = {"recall": rec[0], "qps": qps, "qps_runs": runs[lib]}
+            line.append(f"{lib} {arg_label(arg)}: recall {rec[0]:.4f} qps {qps:.0f}")
         log(f"{name}: " + "  ".join(line))
 
     for index in python_indexes.values():
@@ -812,7 +746,10 @@ def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
     for lib in args.libraries:
         build = results[lib]["build"]
         index_bytes = build.get("index_bytes")
-        for ef, r in results[lib]["ef"].items():
+        for arg, r in results[lib]["ef"].items():
+            # ScaNN's query argument is (leaves to search, candidates reordered): `ef` holds the
+            # leaves, and both go into their own keys below.
+            ef = arg[0] if isinstance(arg, tuple) else arg
             row = {
                 "library": lib, "dataset": src.name, "metric": src.metric, "m": args.m,
                 "ef_construction": args.ef_construction, "ef": ef, "k": args.k,
@@ -832,6 +769,12 @@ def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
                 "version": meta["versions"].get(lib), "run": meta["run"], "cpu": meta["cpu"],
                 "loadavg": meta["loadavg"],
             })
+            if isinstance(arg, tuple):
+                row["leaves_to_search"], row["reorder"] = arg
+            if build.get("config"):
+                row["config"] = build["config"]
+            if build.get("library_bytes") is not None:
+                row["library_bytes"] = build["library_bytes"]
             if lib == "vicino":
                 row["memory_bytes"] = build.get("memory_bytes")
             rows.append(row)
@@ -927,7 +870,13 @@ GT_FROM = {"file": "the file's neighbors", "vicino": "`vicino groundtruth` (exac
 def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
     libs = args.libraries
     # Ratios put vicino over each other library measured with it.
-    peers = [lib for lib in libs if lib != "vicino"] if "vicino" in libs else []
+    others = [lib for lib in libs if lib != "vicino"] if "vicino" in libs else []
+    # The libraries swept over --ef share the per-ef table; ScaNN's (leaves, reorder) pairs
+    # have a table of their own.
+    ef_libs = [lib for lib in libs
+               if not any(isinstance(a, tuple) for a in results[lib]["ef"])]
+    pair_libs = [lib for lib in libs if lib not in ef_libs]
+    ef_others = [lib for lib in others if lib in ef_libs]
     versions = ", ".join(f"{lib} {meta['versions'][lib]}" for lib in libs)
     out = []
     out.append(f"### {src.name}: {src.rows:,} x {src.dim}, {src.metric}, {src.queries} queries, "
@@ -941,32 +890,45 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         f"{versions}, {meta['cpu']}, {meta['cores']} cores, load average {meta['loadavg']} at "
         "start."
     )
+    configs = [f"{lib}: {results[lib]['build']['config']}" for lib in libs
+               if results[lib]["build"].get("config")]
+    if configs:
+        out.append("")
+        out.append("Indexes: " + "; ".join(configs) + ".")
     out.append("")
-    head = "| ef |" + "".join(f" {lib} recall | {lib} QPS |" for lib in libs)
-    head += "".join(f" QPS vicino/{p} |" for p in peers)
-    sep = "|---:|" + "---:|---:|" * len(libs) + "---:|" * len(peers)
-    out += [head, sep]
-    for ef in args.efs:
-        row = f"| {ef} |"
-        for lib in libs:
-            r = results[lib]["ef"][ef]
-            row += f" {r['recall']:.4f} | {_fmt_qps(r['qps'])} |"
-        for p in peers:
-            ratio = _fmt_ratio(results["vicino"]["ef"][ef]["qps"], results[p]["ef"][ef]["qps"])
-            row += f" {ratio} |"
-        out.append(row)
-    out.append("")
+    if ef_libs:
+        head = "| ef |" + "".join(f" {lib} recall | {lib} QPS |" for lib in ef_libs)
+        head += "".join(f" QPS vicino/{p} |" for p in ef_others)
+        sep = "|---:|" + "---:|---:|" * len(ef_libs) + "---:|" * len(ef_others)
+        out += [head, sep]
+        for ef in args.efs:
+            row = f"| {ef} |"
+            for lib in ef_libs:
+                r = results[lib]["ef"][ef]
+                row += f" {r['recall']:.4f} | {_fmt_qps(r['qps'])} |"
+            for p in ef_others:
+                ratio = _fmt_ratio(results["vicino"]["ef"][ef]["qps"],
+                                   results[p]["ef"][ef]["qps"])
+                row += f" {ratio} |"
+            out.append(row)
+        out.append("")
+    for lib in pair_libs:
+        out.append(f"| {lib} leaves to search / reorder | recall | QPS |")
+        out.append("|---:|---:|---:|")
+        for arg, r in results[lib]["ef"].items():
+            out.append(f"| {arg_label(arg)} | {r['recall']:.4f} | {_fmt_qps(r['qps'])} |")
+        out.append("")
 
     out.append("| headline |" + "".join(f" {lib} |" for lib in libs)
-               + "".join(f" vicino/{p} |" for p in peers))
-    out.append("|---|" + "---:|" * (len(libs) + len(peers)))
+               + "".join(f" vicino/{p} |" for p in others))
+    out.append("|---|" + "---:|" * (len(libs) + len(others)))
     for t in RECALL_TARGETS:
         row = f"| best QPS at recall >= {t:.2f} |"
         best = {lib: best_qps(results[lib]["ef"], t) for lib in libs}
         for lib in libs:
             b = best[lib]
-            row += " n/a |" if b is None else f" {_fmt_qps(b[1])} (ef {b[0]}) |"
-        for p in peers:
+            row += " n/a |" if b is None else f" {_fmt_qps(b[1])} ({arg_label(b[0])}) |"
+        for p in others:
             v, h = best["vicino"], best[p]
             row += f" {_fmt_ratio(v and v[1], h and h[1])} |"
         out.append(row)
@@ -976,7 +938,7 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         qps = {lib: interpolated_qps(results[lib]["ef"], t) for lib in libs}
         for lib in libs:
             row += " n/a |" if qps[lib] is None else f" {_fmt_qps(qps[lib])} |"
-        for p in peers:
+        for p in others:
             row += f" {_fmt_ratio(qps['vicino'], qps[p])} |"
         out.append(row)
 
@@ -984,7 +946,7 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         row = f"| {title} |"
         for lib in libs:
             row += f" {fmt(results[lib]['build'].get(key))} |"
-        for p in peers:
+        for p in others:
             ratio = _fmt_ratio(results["vicino"]["build"].get(key),
                                results[p]["build"].get(key))
             row += f" {ratio} |"
@@ -997,17 +959,23 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         b = per_vector[lib]
         results[lib]["build"]["bytes_per_vector"] = None if b is None else b / src.rows
     out.append(build_row("bytes/vector (RSS growth of the build)", "bytes_per_vector", _fmt_bytes))
+    own = {lib: results[lib]["build"].get("library_bytes") for lib in libs}
+    if any(v is not None for v in own.values()):
+        out.append("| bytes/vector (the library's own account) |"
+                   + "".join(f" {_fmt_bytes(own[lib] and own[lib] / src.rows)} |"
+                             for lib in libs) + " |" * len(others))
     if "vicino" in libs:
         mem = results["vicino"]["build"].get("memory_bytes")
         cells = ["" if lib != "vicino" else _fmt_bytes(mem and mem / src.rows) for lib in libs]
         out.append("| vicino bytes/vector (its memory_bytes) |"
-                   + "".join(f" {c} |" for c in cells) + " |" * len(peers))
+                   + "".join(f" {c} |" for c in cells) + " |" * len(others))
     out.append("")
     out.append(
-        "bytes/vector: growth of the process's RSS over index allocation and inserts, divided by "
-        "rows (hnswlib, faiss: measured here around the build; vicino: as its build reports "
-        "it). Ratios are vicino / the other library: below 1 favours vicino for build time "
-        "and bytes, above 1 for QPS."
+        "bytes/vector: growth of the process's RSS over the build, divided by rows (the Python "
+        "libraries: measured here around the build, free heap handed back before both "
+        "readings; vicino: as its build reports it). ScaNN's QPS is per (leaves to search / "
+        "reorder) pair, the others' per ef; compare them at equal recall. Ratios are vicino / "
+        "the other library: below 1 favours vicino for build time and bytes, above 1 for QPS."
     )
     return "\n".join(out)
 
@@ -1019,8 +987,8 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        description="Compare vicino, hnswlib and faiss on seeded synthetic data or "
-                    "ANN-benchmarks .hdf5 files (same run, same vectors).",
+        description="Compare vicino with hnswlib, faiss, usearch, glass and ScaNN on seeded "
+                    "synthetic data or ANN-benchmarks .hdf5 files (same run, same vectors).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--dataset", default="all",
@@ -1055,9 +1023,22 @@ def parse_args(argv=None):
                    default=Path(os.environ.get("VICINO_BIN",
                                                REPO_ROOT / "target" / "release" / "vicino")),
                    help="vicino binary (env VICINO_BIN)")
-    p.add_argument("--libraries", default=",".join(LIBRARIES),
-                   help="comma list out of hnswlib,faiss,vicino (without vicino no binary is "
-                        "needed, but the chart is then only printed as a command)")
+    p.add_argument("--libraries", default=argparse.SUPPRESS,
+                   help=f"comma list out of {','.join(LIBRARIES)} (default: all; of those, a "
+                        "Python library that is not installed is skipped with a note, unless "
+                        "VICINO_REQUIRE_ALL=1; one named here must be installed). Without vicino "
+                        "no binary is needed, but the chart is then only printed as a command")
+    p.add_argument("--usearch-dtype", choices=["f32", "f16", "bf16", "i8"], default="f32",
+                   help="how usearch stores the vectors")
+    p.add_argument("--glass-quant", default="SQ8U,SQ8U,FP32",
+                   help="glass quantisers: BUILD,SEARCH,REFINE (its README's rule of thumb, "
+                        "SQ8U,SQ4U with an FP16 refine as its benchmark config, stops near "
+                        "recall 0.90 on GloVe 50-d: 4-bit codes and a 1.5k re-rank)")
+    p.add_argument("--scann-leaves", type=int, default=0,
+                   help="ScaNN tree leaves (0: about sqrt(rows), at most rows/50)")
+    p.add_argument("--scann-args", default="",
+                   help="ScaNN query arguments LEAVES:REORDER,... (default: ann-benchmarks' "
+                        "sweep scaled to the leaves)")
     p.add_argument("--gt-source", choices=["auto", "vicino", "numpy"], default="auto",
                    help="the ground truth: auto = a file's own neighbors where they serve, else "
                         "the exact top-100 from vicino when it is benchmarked, else numpy; "
@@ -1081,8 +1062,22 @@ def parse_args(argv=None):
         args.efs = [int(e) for e in args.ef.split(",") if e.strip()]
     except ValueError:
         p.error(f"--ef must be a comma list of integers, got {args.ef!r}")
+    try:
+        args.scann_args = [tuple(int(v) for v in pair.split(":"))
+                           for pair in args.scann_args.split(",") if pair.strip()]
+    except ValueError:
+        p.error(f"--scann-args must be LEAVES:REORDER,..., got {args.scann_args!r}")
+    if any(len(a) != 2 or min(a) < 1 for a in args.scann_args):
+        p.error("--scann-args must be LEAVES:REORDER,... of positive integers")
+    quants = [q.strip() for q in args.glass_quant.split(",")]
+    if len(quants) != 3 or not all(quants[:2]):
+        p.error(f"--glass-quant must be BUILD,SEARCH,REFINE (REFINE may be empty), got "
+                f"{args.glass_quant!r}")
     if not args.efs or min(args.efs) < 1:
         p.error("--ef needs at least one positive value")
+    args.libraries_explicit = hasattr(args, "libraries")
+    if not args.libraries_explicit:
+        args.libraries = ",".join(LIBRARIES)
     libs = [s.strip() for s in args.libraries.split(",") if s.strip()]
     for s in libs:
         if s not in LIBRARIES:
@@ -1108,7 +1103,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     sources = resolve_sources(args)
-    modules = import_libraries(args.libraries)
+    modules, args.libraries = import_libraries(args.libraries, args.libraries_explicit)
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:

@@ -5,7 +5,7 @@
 #
 # 1. `cargo test --workspace`: the engine, the bench/io crate and the command line (unit,
 #    integration and doc tests).
-# 2. The script tests: scripts/compare.py end to end against hnswlib and faiss,
+# 2. The script tests: scripts/compare.py end to end against hnswlib, faiss, usearch, glass and ScaNN,
 #    scripts/make_real_set.py on a small .npy, and scripts/fetch_dataset.sh offline. Their Python packages (scripts/requirements.txt) are
 #    installed from PyPI into a virtual environment, $VICINO_VENV (default target/venv), made
 #    once and reused; VICINO_REQUIRE_ALL=1 makes a missing package a failure, not a skip.

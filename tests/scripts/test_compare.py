@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Checks of scripts/compare.py on tiny data sets (1,000 synthetic rows; ANN-benchmarks .hdf5
-files of 3,000 x 32 that the checks write with h5py), end to end.
+files of 3,000 x 32 that the checks write with h5py), end to end, for vicino and each peer
+(hnswlib, faiss, usearch, glass, ScaNN): bench-schema lines, and a recall floor at the sweep's
+last setting for every library.
 
     python3 tests/scripts/test_compare.py
 
-A check whose packages (numpy, hnswlib, faiss, h5py) or vicino binary are missing is skipped and
+A check whose packages (numpy, hnswlib, faiss, usearch, glass, scann, h5py) or vicino binary are
+missing is skipped and
 says why, unless VICINO_REQUIRE_ALL=1 (set by scripts/test.sh, which installs them into a virtual
 environment first, and so by CI): then a missing package fails the check, so a run that tested
 nothing cannot pass. The binary is $VICINO_BIN, else target/release/vicino, else
@@ -31,7 +34,19 @@ counts = {"passed": 0, "failed": 0, "skipped": 0}
 
 
 def has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent is missing
+        return False
+
+
+# Each peer's import name (scripts/peers.py), as `check` looks it up.
+MODULES = {"hnswlib": "hnswlib", "faiss": "faiss", "usearch": "usearch", "glass": "glass",
+           "scann": "scann"}
+PEERS = list(MODULES)
+# ScaNN sweeps (leaves to search, reorder) pairs, not --ef: two of them, so that every library
+# gives one line per step of a two-step sweep; the second searches most leaves.
+SCANN_ARGS = ["--scann-args", "4:50,16:300"]
 
 
 def binary() -> Path | None:
@@ -85,6 +100,30 @@ def missing_library_names_the_pip_line():
         assert "or leave it out:  --libraries hnswlib" in p.stderr, p.stderr
 
 
+def missing_default_peer_is_skipped_with_a_note():
+    hide = ("usearch", "usearch.index", "glass", "scann", "faiss")
+    with tempfile.TemporaryDirectory() as out:
+        p = run(["--dataset", "synth-l2-128", "--rows", 500, "--queries", 10, "--runs", 1,
+                 "--ef", "20", "--threads-build", 1, "--chart", "none", "--vicino", binary(),
+                 "--out", out], hide=hide, env={"VICINO_REQUIRE_ALL": "0"})
+        assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
+        for lib, package in (("usearch", "usearch"), ("glass", "pyglass-portable"),
+                             ("scann", "scann"), ("faiss", "faiss-cpu")):
+            assert f"note: {lib} is not installed" in p.stderr, p.stderr[-3000:]
+            assert f"pip install {package}" in p.stderr, p.stderr[-3000:]
+        rows = [json.loads(line) for f in Path(out).glob("synth-l2-128-*.jsonl")
+                for line in f.read_text().splitlines()]
+        assert [r["library"] for r in rows] == ["hnswlib", "vicino"], rows
+        p = run(["--dataset", "synth-l2-128", "--rows", 500, "--queries", 10, "--runs", 1,
+                 "--ef", "20", "--threads-build", 1, "--chart", "none", "--vicino", binary(),
+                 "--out", out], hide=hide, env={"VICINO_REQUIRE_ALL": "1"})
+        assert p.returncode == 1 and "pip install scann" in p.stderr, \
+            f"VICINO_REQUIRE_ALL=1 stops the run: {p.stderr[-2000:]}"
+    p = run(["--libraries", "hnswlib", "--dataset", "synth-l2-128"], hide=("hnswlib",),
+            env={"VICINO_REQUIRE_ALL": "0"})
+    assert p.returncode == 1 and "pip install hnswlib" in p.stderr, "named: not skipped"
+
+
 def unknown_library_is_refused():
     p = run(["--libraries", "hnswlib,annoy"])
     assert p.returncode == 2 and "unknown library 'annoy'" in p.stderr, p.stderr
@@ -95,7 +134,7 @@ def one_run_writes_bench_lines_and_a_chart(libraries: list):
         with tempfile.TemporaryDirectory() as out:
             p = run(["--dataset", "synth-l2-128", "--rows", 1000, "--queries", 30, "--runs", 1,
                      "--ef", "10,40", "--threads-build", 1, "--libraries",
-                     ",".join(libraries), "--out", out, "--vicino", binary()])
+                     ",".join(libraries), "--out", out, "--vicino", binary(), *SCANN_ARGS])
             assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
             files = sorted(Path(out).glob("synth-l2-128-*.jsonl"))
             assert len(files) == 1, f"one JSON lines file per run: {files}"
@@ -107,7 +146,13 @@ def one_run_writes_bench_lines_and_a_chart(libraries: list):
                 assert row["qps"] > 0 and 0 <= row["recall"] <= 1, row
             assert [r["library"] for r in rows[::2]] == libraries, rows
             for row in rows[1::2]:
-                assert row["ef"] == 40 and row["recall"] >= 0.8, f"recall at ef 40: {row}"
+                want = 16 if row["library"] == "scann" else 40  # ScaNN: leaves searched
+                assert row["ef"] == want and row["recall"] >= 0.8, f"recall at ef 40: {row}"
+            for row in rows:
+                if row["library"] == "scann":
+                    assert (row["ef"], row["reorder"]) in ((4, 50), (16, 300)), row
+                if row["library"] != "vicino":
+                    assert row["config"], f"the index's settings are recorded: {row}"
             chart = files[0].with_suffix(".png")
             assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "the chart is a PNG"
     return body
@@ -145,10 +190,10 @@ def hdf5_file_runs_end_to_end(distance: str, metric: str):
             stem = f"tiny-32-{distance}"
             write_ann_file(Path(tmp) / f"{stem}.hdf5", distance)
             out = Path(tmp) / "out"
-            libraries = ["hnswlib", "faiss", "vicino"]
+            libraries = PEERS + ["vicino"]
             p = run(["--dataset", Path(tmp) / f"{stem}.hdf5", "--runs", 1, "--ef", "10,64",
                      "--threads-build", 1, "--libraries", ",".join(libraries), "--out", out,
-                     "--vicino", binary()])
+                     "--vicino", binary(), *SCANN_ARGS])
             assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
             files = sorted(out.glob(f"{stem}-*.jsonl"))
             assert len(files) == 1, f"one JSON lines file named for the file's stem: {files}"
@@ -160,9 +205,12 @@ def hdf5_file_runs_end_to_end(distance: str, metric: str):
                 assert (row["rows"], row["dim"], row["queries"]) == (3000, 32, 100), row
                 assert row["ground_truth"] == "file", f"the file's neighbors are used: {row}"
             assert sorted({r["library"] for r in rows}) == sorted(libraries), rows
-            for row in rows:
-                if row["ef"] == 64:
-                    assert row["recall"] >= 0.9, f"recall at ef 64: {row}"
+            for lib in libraries:
+                last = [r for r in rows if r["library"] == lib][-1]
+                assert last["recall"] >= 0.9, f"recall at the last setting (ef 64): {last}"
+            assert "| scann leaves to search / reorder |" in p.stdout, p.stdout[-3000:]
+            for lib in libraries:
+                assert f" {lib} |" in p.stdout.split("| headline |")[1].splitlines()[0], lib
             assert files[0].with_suffix(".png").read_bytes()[:4] == b"\x89PNG", "a PNG chart"
     return body
 
@@ -241,14 +289,16 @@ def main() -> int:
           qps_is_interpolated_on_the_pareto_front)
     check("a missing library names its pip line", ["numpy"], missing_library_names_the_pip_line)
     check("an unknown library is refused", ["numpy"], unknown_library_is_refused)
-    for peer in ("hnswlib", "faiss"):
-        check(f"one run of {peer} and vicino: bench-schema lines and a PNG chart",
-              ["numpy", peer, "vicino"],
+    check("a peer missing from the default list is skipped with a note; a named one stops",
+          ["numpy", "hnswlib", "vicino"], missing_default_peer_is_skipped_with_a_note)
+    for peer in PEERS:
+        check(f"one run of {peer} and vicino: bench-schema lines, recall >= 0.8, a PNG chart",
+              ["numpy", MODULES[peer], "vicino"],
               one_run_writes_bench_lines_and_a_chart([peer, "vicino"]))
     for distance, metric in (("euclidean", "l2"), ("angular", "cosine")):
-        check(f"an ANN-benchmarks {distance} .hdf5 file, all three libraries: stem, metric, "
-              "the file's ground truth, recall, chart",
-              ["numpy", "h5py", "hnswlib", "faiss", "vicino"],
+        check(f"an ANN-benchmarks {distance} .hdf5 file, all six libraries: stem, metric, "
+              "the file's ground truth, recall >= 0.9, chart",
+              ["numpy", "h5py", *MODULES.values(), "vicino"],
               hdf5_file_runs_end_to_end(distance, metric))
     check("--rows cuts a file's train and the ground truth is recomputed",
           ["numpy", "h5py", "hnswlib"], cutting_train_recomputes_the_ground_truth)
