@@ -65,9 +65,8 @@ import peers  # noqa: E402 - one adapter class per Python library
 from peers import arg_label  # noqa: E402
 
 # The libraries compared, in the order they are built and searched, with the module each needs
-# and the pip package that provides it (None: the vicino binary, built by cargo).
-LIBRARIES = {**{name: (cls.module_name, cls.package) for name, cls in peers.PEERS.items()},
-             "vicino": (None, None)}
+# and the pip package that provides it (vicino's: this repository's crates/vicino-py).
+LIBRARIES = {name: (cls.module_name, cls.package) for name, cls in peers.PEERS.items()}
 # The keys of a `vicino bench` JSON line, in its order; compare.py writes them first.
 BENCH_KEYS = ("library", "dataset", "metric", "m", "ef_construction", "ef", "k", "recall", "qps",
               "build_s", "index_bytes", "bytes_per_vector", "rows", "dim", "queries")
@@ -635,28 +634,6 @@ def ground_truth(src: Source, data: dict, args) -> tuple:
     return gt, path, source
 
 
-def build_vicino(name: str, metric: str, data: dict, index_path: Path, args) -> dict:
-    index_path.parent.mkdir(parents=True, exist_ok=True)
-    remove_path(index_path)
-    b = run_vicino(
-        args.vicino,
-        ["build", "--input", data["base_path"], "--metric", metric, "--m", args.m,
-         "--ef-construction", args.ef_construction, "--threads", args.threads_build,
-         "--output", index_path],
-        "vicino build",
-    )
-    log(f"{name}: vicino built in {float(b['build_seconds']):.2f}s: {json.dumps(b)}")
-    rss_delta = b.get("rss_delta_bytes")
-    # Same measure as the Python libraries' (RSS growth over allocation + inserts); the index's
-    # own accounting only where the build could not read its RSS.
-    return {
-        "build_s": float(b["build_seconds"]),
-        "index_bytes": rss_delta if rss_delta is not None else b.get("memory_bytes"),
-        "index_bytes_source": "rss_delta" if rss_delta is not None else "memory_bytes",
-        "memory_bytes": b.get("memory_bytes"),
-    }
-
-
 def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
     name, metric, dim = src.name, src.metric, src.dim
     data = prepare_data(src, args)
@@ -669,13 +646,9 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
 
     # ---- builds, one after the other, never overlapping ----
     python_indexes = {}
-    index_path = args.out / "indexes" / f"{name}-n{n}-s{args.seed}.vicino-index"
     for lib in args.libraries:
         log(f"{name}: {lib} build (M={args.m}, efC={args.ef_construction}, "
             f"threads={args.threads_build})")
-        if lib == "vicino":
-            results[lib]["build"] = build_vicino(name, metric, data, index_path, args)
-            continue
         index = peers.PEERS[lib](modules[lib], metric, dim, args)
         results[lib]["build"] = index.build(base)
         python_indexes[lib] = index
@@ -685,8 +658,7 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
 
     # ---- search sweep: step by step (each library's i-th query argument: the i-th --ef, or
     # ScaNN's i-th pair), alternating the libraries run by run ----
-    sweeps = {lib: (python_indexes[lib].query_args(n) if lib in python_indexes
-                    else list(args.efs)) for lib in args.libraries}
+    sweeps = {lib: python_indexes[lib].query_args(n) for lib in args.libraries}
     for lib, index in python_indexes.items():
         index.search(queries, k, sweeps[lib][0])  # warm-up, untimed
     for step in range(max(len(v) for v in sweeps.values())):
@@ -696,19 +668,9 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
         for _ in range(args.runs):
             for lib in libs:
                 arg = sweeps[lib][step]
-                if lib == "vicino":
-                    s = run_vicino(
-                        args.vicino,
-                        ["search", "--index", index_path, "--queries", data["query_path"],
-                         "--k", k, "--ef", arg, "--threads", 1, "--gt", gt_path],
-                        "vicino search",
-                    )
-                    runs[lib].append(float(s["qps"]))
-                    recalls[lib].append(float(s["recall"]))
-                else:
-                    secs, labels = python_indexes[lib].search(queries, k, arg)
-                    runs[lib].append(nq / secs)
-                    recalls[lib].append(recall_at_k(labels, gt_k, k))
+                secs, labels = python_indexes[lib].search(queries, k, arg)
+                runs[lib].append(nq / secs)
+                recalls[lib].append(recall_at_k(labels, gt_k, k))
         line = [f"step {step + 1:>2}"]
         for lib in libs:
             arg, rec = sweeps[lib][step], recalls[lib]
@@ -721,8 +683,6 @@ def bench_dataset(src: Source, args, meta: dict, modules: dict) -> None:
 
     for index in python_indexes.values():
         index.close()
-    if "vicino" in args.libraries and not args.keep_index:
-        remove_path(index_path)
 
     # ---- outputs ----
     args.out.mkdir(parents=True, exist_ok=True)
@@ -775,8 +735,6 @@ def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
                 row["config"] = build["config"]
             if build.get("library_bytes") is not None:
                 row["library_bytes"] = build["library_bytes"]
-            if lib == "vicino":
-                row["memory_bytes"] = build.get("memory_bytes")
             rows.append(row)
     return rows
 
@@ -869,14 +827,16 @@ GT_FROM = {"file": "the file's neighbors", "vicino": "`vicino groundtruth` (exac
 
 def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
     libs = args.libraries
-    # Ratios put vicino over each other library measured with it.
-    others = [lib for lib in libs if lib != "vicino"] if "vicino" in libs else []
+    # Ratios put each vicino mode measured (f32, sq8) over each other library measured with it.
+    mine = [lib for lib in ("vicino", "vicino-sq8") if lib in libs]
+    others = [lib for lib in libs if lib not in mine] if mine else []
+    pairs = [(m, p) for m in mine for p in others]
     # The libraries swept over --ef share the per-ef table; ScaNN's (leaves, reorder) pairs
     # have a table of their own.
     ef_libs = [lib for lib in libs
                if not any(isinstance(a, tuple) for a in results[lib]["ef"])]
     pair_libs = [lib for lib in libs if lib not in ef_libs]
-    ef_others = [lib for lib in others if lib in ef_libs]
+    ef_others = [lib for lib in others if lib in ef_libs] if "vicino" in libs else []
     versions = ", ".join(f"{lib} {meta['versions'][lib]}" for lib in libs)
     out = []
     out.append(f"### {src.name}: {src.rows:,} x {src.dim}, {src.metric}, {src.queries} queries, "
@@ -920,16 +880,16 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         out.append("")
 
     out.append("| headline |" + "".join(f" {lib} |" for lib in libs)
-               + "".join(f" vicino/{p} |" for p in others))
-    out.append("|---|" + "---:|" * (len(libs) + len(others)))
+               + "".join(f" {m}/{p} |" for m, p in pairs))
+    out.append("|---|" + "---:|" * (len(libs) + len(pairs)))
     for t in RECALL_TARGETS:
         row = f"| best QPS at recall >= {t:.2f} |"
         best = {lib: best_qps(results[lib]["ef"], t) for lib in libs}
         for lib in libs:
             b = best[lib]
             row += " n/a |" if b is None else f" {_fmt_qps(b[1])} ({arg_label(b[0])}) |"
-        for p in others:
-            v, h = best["vicino"], best[p]
+        for m, p in pairs:
+            v, h = best[m], best[p]
             row += f" {_fmt_ratio(v and v[1], h and h[1])} |"
         out.append(row)
 
@@ -938,17 +898,16 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
         qps = {lib: interpolated_qps(results[lib]["ef"], t) for lib in libs}
         for lib in libs:
             row += " n/a |" if qps[lib] is None else f" {_fmt_qps(qps[lib])} |"
-        for p in others:
-            row += f" {_fmt_ratio(qps['vicino'], qps[p])} |"
+        for m, p in pairs:
+            row += f" {_fmt_ratio(qps[m], qps[p])} |"
         out.append(row)
 
     def build_row(title, key, fmt):
         row = f"| {title} |"
         for lib in libs:
             row += f" {fmt(results[lib]['build'].get(key))} |"
-        for p in others:
-            ratio = _fmt_ratio(results["vicino"]["build"].get(key),
-                               results[p]["build"].get(key))
+        for m, p in pairs:
+            ratio = _fmt_ratio(results[m]["build"].get(key), results[p]["build"].get(key))
             row += f" {ratio} |"
         return row
 
@@ -963,17 +922,17 @@ def render_markdown(src: Source, args, meta, results, gt_from: str) -> str:
     if any(v is not None for v in own.values()):
         out.append("| bytes/vector (the library's own account) |"
                    + "".join(f" {_fmt_bytes(own[lib] and own[lib] / src.rows)} |"
-                             for lib in libs) + " |" * len(others))
+                             for lib in libs) + " |" * len(pairs))
     if "vicino" in libs:
-        mem = results["vicino"]["build"].get("memory_bytes")
+        mem = results["vicino"]["build"].get("library_bytes")
         cells = ["" if lib != "vicino" else _fmt_bytes(mem and mem / src.rows) for lib in libs]
         out.append("| vicino bytes/vector (its memory_bytes) |"
-                   + "".join(f" {c} |" for c in cells) + " |" * len(others))
+                   + "".join(f" {c} |" for c in cells) + " |" * len(pairs))
     out.append("")
     out.append(
         "bytes/vector: growth of the process's RSS over the build, divided by rows (the Python "
         "libraries: measured here around the build, free heap handed back before both "
-        "readings; vicino: as its build reports it). ScaNN's QPS is per (leaves to search / "
+        "readings, vicino too). ScaNN's QPS is per (leaves to search / "
         "reorder) pair, the others' per ef; compare them at equal recall. Ratios are vicino / "
         "the other library: below 1 favours vicino for build time and bytes, above 1 for QPS."
     )
@@ -1026,8 +985,9 @@ def parse_args(argv=None):
     p.add_argument("--libraries", default=argparse.SUPPRESS,
                    help=f"comma list out of {','.join(LIBRARIES)} (default: all; of those, a "
                         "Python library that is not installed is skipped with a note, unless "
-                        "VICINO_REQUIRE_ALL=1; one named here must be installed). Without vicino "
-                        "no binary is needed, but the chart is then only printed as a command")
+                        "VICINO_REQUIRE_ALL=1; one named here must be installed). vicino and vicino-sq8 "
+                        "run in-process from its package (pip install ./crates/vicino-py); the "
+                        "vicino binary only draws the chart (else the command is printed)")
     p.add_argument("--usearch-dtype", choices=["f32", "f16", "bf16", "i8"], default="f32",
                    help="how usearch stores the vectors")
     p.add_argument("--glass-quant", default="SQ8U,SQ8U,FP32",
@@ -1043,7 +1003,6 @@ def parse_args(argv=None):
                    help="the ground truth: auto = a file's own neighbors where they serve, else "
                         "the exact top-100 from vicino when it is benchmarked, else numpy; "
                         "vicino / numpy: always computed by that")
-    p.add_argument("--keep-index", action="store_true", help="keep the vicino index file")
     p.add_argument("--chart", choices=["png", "svg", "none"], default="png",
                    help="format of the chart `vicino plot` draws from the run's JSON lines")
     args = p.parse_args(argv)
@@ -1091,7 +1050,7 @@ def parse_args(argv=None):
         p.error(f"--k must be 1 to {GT_K}")
     args.out = args.out.resolve()
     args.vicino = args.vicino.resolve()
-    needs_bin = "vicino" in args.libraries or args.gt_source == "vicino"
+    needs_bin = args.gt_source == "vicino"
     if needs_bin and not (args.vicino.is_file() and os.access(args.vicino, os.X_OK)):
         p.error(
             f"no vicino binary at {args.vicino}: run `cargo build --release`, or pass "
@@ -1115,7 +1074,8 @@ def main(argv=None) -> int:
         "loadavg": None,
     }
     meta["versions"] = {
-        lib: git_rev() if lib == "vicino" else package_version(LIBRARIES[lib][1], modules[lib])
+        lib: git_rev() if lib.startswith("vicino") else package_version(LIBRARIES[lib][1],
+                                                                        modules[lib])
         for lib in args.libraries
     }
     try:
@@ -1126,12 +1086,12 @@ def main(argv=None) -> int:
                 "QPS and build times will be noisy (the report records the load)")
     except OSError:
         pass
-    if "vicino" in args.libraries:
-        if args.vicino.stat().st_mtime < max(
-            (p.stat().st_mtime for p in (REPO_ROOT / "src").rglob("*.rs")), default=0
-        ):
-            log(f"WARNING: {args.vicino} is older than some file in src/; "
-                "run `cargo build --release` to measure the current code")
+    if "vicino" in modules:
+        built = Path(modules["vicino"].__file__).parent
+        newest = max((p.stat().st_mtime for p in (REPO_ROOT / "crates").rglob("*.rs")), default=0)
+        if max((p.stat().st_mtime for p in built.rglob("*.so")), default=0) < newest:
+            log("WARNING: the installed vicino package is older than some file in crates/; "
+                "pip install ./crates/vicino-py to measure the current code")
     args.out.mkdir(parents=True, exist_ok=True)
     for src in sources:
         bench_dataset(src, args, meta, modules)

@@ -322,7 +322,44 @@ class Scann(Peer):
         return ids
 
 
-PEERS = {cls.library: cls for cls in (Hnswlib, Faiss, Usearch, Glass, Scann)}
+class Vicino(Peer):
+    """vicino in-process through its Python package (`pip install ./crates/vicino-py`), timed
+    like every other library: built with `threads_build` threads, searched on one thread
+    (`search(queries, threads=1)`: the whole batch, one query after another). Cosine is served
+    by vicino itself (it normalises at insert)."""
+
+    library, module_name, package = "vicino", "vicino", "./crates/vicino-py"
+    quantize = "none"
+
+    def _build(self, x):
+        a = self.args
+        index = self.module.Index(self.dim, metric=self.metric, m=a.m,
+                                  ef_construction=a.ef_construction, capacity=len(x),
+                                  quantize=self.quantize)
+        index.add(x, threads=a.threads_build)
+        self.index = index
+
+    def config(self):
+        return (f"M={self.args.m}, ef_construction={self.args.ef_construction}, "
+                f"quantize={self.quantize}")
+
+    def library_bytes(self):
+        return self.index.memory_bytes
+
+    def _search(self, q, k, ef):
+        keys, _ = self.index.search(q, k=k, ef=ef, threads=1)
+        return keys.astype(np.int64)
+
+
+class VicinoSq8(Vicino):
+    """vicino walking its graph on 8-bit codes, re-ranking 3k candidates on float vectors
+    (`quantize="sq8"`, its default re-rank)."""
+
+    library = "vicino-sq8"
+    quantize = "sq8"
+
+
+PEERS = {cls.library: cls for cls in (Hnswlib, Faiss, Usearch, Glass, Scann, Vicino, VicinoSq8)}
 
 
 def arg_label(arg) -> str:

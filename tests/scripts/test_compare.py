@@ -6,9 +6,9 @@ last setting for every library.
 
     python3 tests/scripts/test_compare.py
 
-A check whose packages (numpy, hnswlib, faiss, usearch, glass, scann, h5py) or vicino binary are
-missing is skipped and
-says why, unless VICINO_REQUIRE_ALL=1 (set by scripts/test.sh, which installs them into a virtual
+vicino runs in-process from its package (`pip install ./crates/vicino-py`); its binary draws
+the chart. A check whose packages (numpy, hnswlib, faiss, usearch, glass, scann, h5py, vicino) or
+the vicino binary are missing is skipped and says why, unless VICINO_REQUIRE_ALL=1 (set by scripts/test.sh, which installs them into a virtual
 environment first, and so by CI): then a missing package fails the check, so a run that tested
 nothing cannot pass. The binary is $VICINO_BIN, else target/release/vicino, else
 target/debug/vicino (what `cargo test` builds). Prints one line per check and ends with
@@ -59,9 +59,9 @@ def binary() -> Path | None:
 
 
 def check(name: str, needs: list, body) -> None:
-    missing = [n for n in needs if n != "vicino" and not has(n)]
+    missing = [n for n in needs if not has(n)]
     if "vicino" in needs and binary() is None:
-        missing.append("the vicino binary")
+        missing.append("the vicino binary (it draws the chart)")
     if missing and os.environ.get("VICINO_REQUIRE_ALL") == "1":
         counts["failed"] += 1
         print(f"FAIL {name}: VICINO_REQUIRE_ALL=1 and no {', '.join(missing)}")
@@ -113,7 +113,7 @@ def missing_default_peer_is_skipped_with_a_note():
             assert f"pip install {package}" in p.stderr, p.stderr[-3000:]
         rows = [json.loads(line) for f in Path(out).glob("synth-l2-128-*.jsonl")
                 for line in f.read_text().splitlines()]
-        assert [r["library"] for r in rows] == ["hnswlib", "vicino"], rows
+        assert [r["library"] for r in rows] == ["hnswlib", "vicino", "vicino-sq8"], rows
         p = run(["--dataset", "synth-l2-128", "--rows", 500, "--queries", 10, "--runs", 1,
                  "--ef", "20", "--threads-build", 1, "--chart", "none", "--vicino", binary(),
                  "--out", out], hide=hide, env={"VICINO_REQUIRE_ALL": "1"})
@@ -151,8 +151,7 @@ def one_run_writes_bench_lines_and_a_chart(libraries: list):
             for row in rows:
                 if row["library"] == "scann":
                     assert (row["ef"], row["reorder"]) in ((4, 50), (16, 300)), row
-                if row["library"] != "vicino":
-                    assert row["config"], f"the index's settings are recorded: {row}"
+                assert row["config"], f"the index's settings are recorded: {row}"
             chart = files[0].with_suffix(".png")
             assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "the chart is a PNG"
     return body
@@ -190,7 +189,7 @@ def hdf5_file_runs_end_to_end(distance: str, metric: str):
             stem = f"tiny-32-{distance}"
             write_ann_file(Path(tmp) / f"{stem}.hdf5", distance)
             out = Path(tmp) / "out"
-            libraries = PEERS + ["vicino"]
+            libraries = PEERS + ["vicino", "vicino-sq8"]
             p = run(["--dataset", Path(tmp) / f"{stem}.hdf5", "--runs", 1, "--ef", "10,64",
                      "--threads-build", 1, "--libraries", ",".join(libraries), "--out", out,
                      "--vicino", binary(), *SCANN_ARGS])
@@ -296,7 +295,7 @@ def main() -> int:
               ["numpy", MODULES[peer], "vicino"],
               one_run_writes_bench_lines_and_a_chart([peer, "vicino"]))
     for distance, metric in (("euclidean", "l2"), ("angular", "cosine")):
-        check(f"an ANN-benchmarks {distance} .hdf5 file, all six libraries: stem, metric, "
+        check(f"an ANN-benchmarks {distance} .hdf5 file, all seven libraries: stem, metric, "
               "the file's ground truth, recall >= 0.9, chart",
               ["numpy", "h5py", *MODULES.values(), "vicino"],
               hdf5_file_runs_end_to_end(distance, metric))
