@@ -248,6 +248,7 @@ def write_hdf5(path: Path, train, test, ids, dists, metric: str) -> None:
             f.create_dataset("test", data=test)
             f.create_dataset("neighbors", data=ids)
             f.create_dataset("distances", data=dists)
+        os.chmod(tmp, 0o644)  # mkstemp made it private; a dataset is for every user
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
