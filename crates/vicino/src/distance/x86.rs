@@ -384,7 +384,8 @@ unsafe fn reduce_u8<V: Simd>(x: &[f32], scale: &[f32], codes: &[u8]) -> f32 {
         }
         let mut sum = acc0.add(acc1).reduce_add();
         for j in i..n {
-            sum += (x[j] - scale[j] * f32::from(codes[j])).powi(2);
+            let d = x[j] - scale[j] * f32::from(codes[j]);
+            sum += d * d;
         }
         sum
     }
