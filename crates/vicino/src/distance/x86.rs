@@ -68,6 +68,7 @@ pub(super) fn avx512_vnni() -> Option<&'static Kernel> {
 /// # Safety
 /// The CPU must have AVX2. Any slices are memory-safe: loads stay within the shorter one.
 #[target_feature(enable = "avx2")]
+// SAFETY: the contract is in the doc above: the CPU has the features.
 unsafe fn dot_u8_i8_avx2(codes: &[u8], x: &[i8]) -> i32 {
     let n = codes.len().min(x.len());
     let mut i = 0;
@@ -102,6 +103,7 @@ unsafe fn dot_u8_i8_avx2(codes: &[u8], x: &[i8]) -> i32 {
 /// The CPU must have AVX-512F, BW and VNNI. Any slices are memory-safe: loads stay within the
 /// shorter one.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+// SAFETY: the contract is in the doc above: the CPU has the features.
 unsafe fn dot_u8_i8_vnni(codes: &[u8], x: &[i8]) -> i32 {
     let n = codes.len().min(x.len());
     let (pc, px) = (codes.as_ptr(), x.as_ptr());

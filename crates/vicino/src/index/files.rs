@@ -32,7 +32,7 @@ impl Index {
                 graph: &self.graph,
                 keys: &|id| self.key_of(id),
                 quantization: self.params.quantization(),
-                codes: self.codes.get().filter(|_| self.is_quantized()),
+                codes: self.walk_codes(),
             },
         )
     }

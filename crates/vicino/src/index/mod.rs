@@ -366,7 +366,7 @@ impl Index {
         let work = &mut *work;
         let q = prepare_query(&mut work.query, query, self.metric());
         let mut hits = Vec::new();
-        let codes = self.codes.get().filter(|_| self.is_quantized());
+        let codes = self.walk_codes();
         match codes {
             None => self.graph.descend_and_search(
                 &self.space,
@@ -424,6 +424,12 @@ impl Index {
 
     fn is_quantized(&self) -> bool {
         self.params.quantization() == Quantization::Sq8
+    }
+
+    /// The codes searches walk on and files keep: a quantized index's, once learnt (an
+    /// on-disk build's codes serve its inserts only).
+    fn walk_codes(&self) -> Option<&CodedSpace> {
+        self.codes.get().filter(|_| self.is_quantized())
     }
 
     /// A quantized index learns each dimension's code range from `sample` (rows of `dim`
