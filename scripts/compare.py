@@ -475,7 +475,8 @@ class Source:
         if self.hdf5 is None:
             return f"synthetic, seed {args.seed}"
         h = self.hdf5
-        out = f"{h.path}"
+        # The file's name, not its path: a report should not carry one machine's folders.
+        out = f"{h.path.name}"
         if self.cut or self.queries < h.test_rows:
             out += (f" (the first {self.rows:,} of {h.train_rows:,} train rows, the first "
                     f"{self.queries:,} of {h.test_rows:,} test rows)")
@@ -721,7 +722,7 @@ def result_rows(src: Source, args, meta, results, gt_from: str) -> list:
             assert tuple(row) == BENCH_KEYS
             row.update({
                 "index_bytes_source": build.get("index_bytes_source"),
-                "source": "synthetic" if src.hdf5 is None else str(src.hdf5.path),
+                "source": "synthetic" if src.hdf5 is None else src.hdf5.path.name,
                 "ground_truth": gt_from,
                 "qps_runs": r["qps_runs"], "qps_stat": args.qps_stat, "runs": args.runs,
                 "threads_build": args.threads_build, "threads_search": 1,
