@@ -2,16 +2,16 @@
 //!
 //! Everything that can be wrong with the flags, the output path or the data is checked before
 //! the first insert. With `--on-disk` the vectors being built go to a scratch file and the
-//! build computes its distances on 8-bit codes in RAM, fitted to rows spread over the input. Rows go in one by one through `Index::add` on the pool (the bar counts
-//! them), followed by one `Index::repair` (one reachability pass over the whole graph, as
-//! `Index::build` does); only this is timed.
+//! build computes its distances on 8-bit codes in RAM, fitted to rows spread over the input.
+//! Rows go in through `Index::add_rows` on the pool, read from the mapped input as they are
+//! inserted (the bar counts them), followed by one `Index::repair` (one reachability pass over
+//! the whole graph, as `Index::build` does); only this is timed.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 use serde::Serialize;
-use vicino::{Index, IndexParams, Quantization};
+use vicino::{Index, IndexParams};
 use vicino_bench::io::VectorFile;
 
 use super::report::{delta, print_json, progress, rss_anon_bytes, rss_bytes};
@@ -28,7 +28,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
         .m(args.m)
         .ef_construction(args.ef_construction)
         .seed(args.seed)
-        .quantize(quantization(&args.quantize)?);
+        .quantize(quantization(&args.quantize)?)
+        .exact_build(args.exact_build);
     params.validate()?;
     check_writable(&args.output, "--output")?;
     let pool = thread_pool(args.threads)?;
@@ -48,21 +49,20 @@ pub fn run(args: BuildArgs) -> Result<()> {
     } else {
         Index::with_capacity(params, dim, rows)?
     };
-    // Rows go in one at a time: a quantized index learns its code ranges from rows spread over
-    // the input first.
-    if params.quantization() != Quantization::None {
-        index.learn_codes(&code_sample(&base))?;
-    }
     let bar = progress(rows, "building");
     let start = Instant::now();
+    let keys: Vec<u64> = (0..rows as u64).collect();
+    // Rows are read from the mapping as they are inserted (a quantized index, or a build on
+    // codes, first reads rows spread over the input to fit the codes' ranges).
     pool.install(|| {
-        (0..rows)
-            .into_par_iter()
-            .try_for_each_init(Vec::new, |buf, row| {
-                index.add(row as u64, base.row(row, buf))?;
-                bar.inc(1);
-                Ok::<_, vicino::Error>(())
-            })
+        index.add_rows(
+            &keys,
+            |row, buf| {
+                let mut decoded = Vec::new();
+                buf.extend_from_slice(base.row(row, &mut decoded));
+            },
+            || bar.inc(1),
+        )
     })?;
     index.repair()?;
     let build_seconds = start.elapsed().as_secs_f64();

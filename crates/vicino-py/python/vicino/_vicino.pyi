@@ -24,6 +24,7 @@ class Index:
         seed: int = 0,
         capacity: int = 0,
         quantize: str = "none",
+        exact_build: bool = False,
     ) -> None: ...
     def add(
         self, vectors: npt.ArrayLike, keys: Optional[npt.ArrayLike] = None, threads: int = 0

@@ -36,7 +36,7 @@ use self::exact::prepare_query;
 use self::validate::check_matrix;
 
 use self::exact::top_k;
-use self::validate::{check_k, check_vector};
+use self::validate::{check_k, check_row_of, check_vector};
 use crate::arena::{padded_dim, NodeStore, PaddedQuery, RowStore, VectorArena};
 use crate::error::{Error, Result};
 use crate::graph::{Candidate, Descent, Graph, GraphConfig, ScratchPool};
@@ -233,13 +233,119 @@ impl Index {
                 vectors: rows,
             });
         }
+        let rows = Matrix {
+            data,
+            dim: self.dim(),
+        };
+        self.insert_rows(keys, &rows, &|| {}, false)
+    }
+
+    /// Adds `keys.len()` vectors in parallel, row `i` (key `keys[i]`) put into `buf` by
+    /// `row(i, buf)` (`dim` floats; e.g. read from a mapped file). Like [`Index::add_batch`] (a quantized index learns its codes from
+    /// rows spread over them, a large batch is inserted on build codes), for vectors that are
+    /// not one slice in memory. `inserted()` is called after each insert (a progress bar).
+    ///
+    /// Each row is checked as it is inserted: a bad row fails the call, and rows inserted
+    /// before it stay in the index.
+    pub fn add_rows<F, P>(&self, keys: &[u64], row: F, inserted: P) -> Result<()>
+    where
+        F: Fn(usize, &mut Vec<f32>) + Sync,
+        P: Fn() + Sync,
+    {
+        self.insert_rows(keys, &Filled(row), &inserted, true)
+    }
+
+    /// The work of `add_batch` and `add_rows`; `check`: whether each row still needs checking.
+    fn insert_rows<R, P>(&self, keys: &[u64], row: &R, inserted: &P, check: bool) -> Result<()>
+    where
+        R: Rows,
+        P: Fn() + Sync,
+    {
+        let rows = keys.len();
         if rows == 0 {
             return Ok(());
         }
-        self.learn_codes(data)?;
-        keys.par_iter()
-            .zip(data.par_chunks_exact(self.dim()))
-            .try_for_each(|(&key, v)| self.insert_checked(key, v))
+        if self.is_quantized() && self.codes.get().is_none() {
+            self.learn_codes(&self.spread_sample(rows, row, 0)?)?;
+        }
+        let build_codes = self.build_codes(rows, row)?;
+        let _alone;
+        let codes = match &build_codes {
+            Some((codes, guard)) => {
+                _alone = guard;
+                Some(codes)
+            }
+            None => None,
+        };
+        (0..rows)
+            .into_par_iter()
+            .try_for_each_init(Vec::new, |buf, i| {
+                let v = row.row(i, buf);
+                if check {
+                    check_row_of(v, self.dim(), self.metric(), i)?;
+                }
+                match codes {
+                    Some(codes) => self.insert_on(keys[i], v, Some(codes)),
+                    None => self.insert_checked(keys[i], v),
+                }?;
+                inserted();
+                Ok(())
+            })
+    }
+
+    /// Up to `CODE_SAMPLE_ROWS` rows spread over the `rows` given by `row` and the first
+    /// `present` nodes, each checked.
+    fn spread_sample<R: Rows>(&self, rows: usize, row: &R, present: usize) -> Result<Vec<f32>> {
+        let dim = self.dim();
+        let step = (rows + present).div_ceil(CODE_SAMPLE_ROWS).max(1);
+        let mut sample = Vec::with_capacity((rows + present).div_ceil(step) * dim);
+        let mut buf = Vec::new();
+        for i in (0..rows).step_by(step) {
+            let v = row.row(i, &mut buf);
+            check_row_of(v, dim, self.metric(), i)?;
+            sample.extend_from_slice(v);
+        }
+        for id in (0..present).step_by(step) {
+            sample.extend_from_slice(&self.space.vectors.get(id as u32)[..dim]);
+        }
+        Ok(sample)
+    }
+
+    /// An unquantized index inserts a large batch on 8-bit codes made for it (see
+    /// [`IndexParams::exact_build`]): the codes of every node, the batch's and those already
+    /// there, used by the batch's inserts and dropped after them. `None` when the batch goes
+    /// the exact way: a quantized or on-disk index (it has codes of its own), `exact_build`, a
+    /// batch too small to pay for coding the nodes already there, or rows whose ranges make no
+    /// codes.
+    ///
+    /// With the codes comes `inserts` held exclusively for the batch, so no other insert runs
+    /// meanwhile on exact distances (its node would have no code); searches go on.
+    fn build_codes<R: Rows>(
+        &self,
+        rows: usize,
+        row: &R,
+    ) -> Result<Option<(CodedSpace, RwLockWriteGuard<'_, ()>)>> {
+        if self.params.get_exact_build()
+            || self.codes.get().is_some()
+            || rows < BUILD_CODES_MIN_ROWS
+        {
+            return Ok(None);
+        }
+        let alone = self.inserts.write();
+        let present = self.allocated.load(Ordering::Acquire);
+        if rows < present / 4 {
+            return Ok(None);
+        }
+        let sample = self.spread_sample(rows, row, present)?;
+        let Ok(codes) = fit_codes(&self.params, self.dim(), present + rows, &sample) else {
+            return Ok(None);
+        };
+        for id in 0..present as u32 {
+            // SAFETY: the codes reserve every id below `present + rows` up front, and they are
+            // this call's own: no other thread can see them yet.
+            unsafe { codes.write(id, self.space.vectors.get(id)) };
+        }
+        Ok(Some((codes, alone)))
     }
 
     /// Re-links nodes that link pruning left unreachable from the entry point on layer 0
@@ -266,10 +372,16 @@ impl Index {
     }
 
     fn insert_checked(&self, key: u64, vector: &[f32]) -> Result<()> {
+        let _inserting = self.inserts.read();
+        self.insert_on(key, vector, self.codes.get())
+    }
+
+    /// Inserts `vector` under `key`, its distances computed on `codes` when given (the index's
+    /// own, or a batch's build codes). The caller holds `inserts`.
+    fn insert_on(&self, key: u64, vector: &[f32], codes: Option<&CodedSpace>) -> Result<()> {
         let mut work = self.pool.get()?;
         let work = &mut *work;
-        let _inserting = self.inserts.read();
-        let (id, level) = self.allocate()?;
+        let (id, level) = self.allocate(codes)?;
         let id32 = id as u32;
         let v = prepare_query(&mut work.query, vector, self.metric());
         // SAFETY: `id` was just handed out by `allocated` to this call alone and is not linked
@@ -278,7 +390,7 @@ impl Index {
         let slot = self.slots.get(id);
         slot.key.store(key, Ordering::Relaxed);
 
-        match self.codes.get() {
+        match codes {
             Some(codes) => {
                 // SAFETY: as for the vector row just above.
                 unsafe { codes.write(id32, v) };
@@ -296,7 +408,7 @@ impl Index {
 
     /// Hands out the next id with every row it needs (vector, slot, links, code) in place, and
     /// its level. On an error nothing is handed out, and the next insert tries the same id.
-    fn allocate(&self) -> Result<(usize, usize)> {
+    fn allocate(&self, codes: Option<&CodedSpace>) -> Result<(usize, usize)> {
         let _one_at_a_time = self.allocation.lock();
         let id = self.allocated.load(Ordering::Relaxed);
         if id >= MAX_NODES {
@@ -315,7 +427,7 @@ impl Index {
             });
         }
         self.slots.ensure(id)?;
-        if let Some(codes) = self.codes.get() {
+        if let Some(codes) = codes {
             codes.ensure(id32)?;
         }
         // Last: it sets the node's upper links only once its other storage exists.
@@ -562,6 +674,39 @@ impl std::fmt::Debug for Index {
 
 /// The most rows a quantized index learns its code ranges from.
 const CODE_SAMPLE_ROWS: usize = 100_000;
+
+/// Where a batch's rows come from: one matrix, or a caller's function.
+trait Rows: Sync {
+    /// Row `i`, from the source's storage or put into `buf`.
+    fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f32>) -> &'a [f32];
+}
+
+/// Rows of `dim` floats one after another.
+struct Matrix<'d> {
+    data: &'d [f32],
+    dim: usize,
+}
+
+impl Rows for Matrix<'_> {
+    fn row<'a>(&'a self, i: usize, _buf: &'a mut Vec<f32>) -> &'a [f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+}
+
+/// Rows a function puts into the buffer (`Index::add_rows`).
+struct Filled<F>(F);
+
+impl<F: Fn(usize, &mut Vec<f32>) + Sync> Rows for Filled<F> {
+    fn row<'a>(&'a self, i: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        buf.clear();
+        (self.0)(i, buf);
+        buf
+    }
+}
+
+/// The fewest rows a batch inserts on build codes (fewer fit the ranges poorly, and the codes
+/// of the nodes already there would not pay).
+const BUILD_CODES_MIN_ROWS: usize = 4096;
 
 /// 8-bit codes fitted to `sample` (checked like any input matrix, and prepared as stored
 /// vectors are: normalised under cosine), with room for `capacity` rows.

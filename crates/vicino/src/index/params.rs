@@ -20,6 +20,7 @@ pub struct IndexParams {
     ef_construction: usize,
     seed: u64,
     quantization: Quantization,
+    exact_build: bool,
 }
 
 impl IndexParams {
@@ -38,6 +39,7 @@ impl IndexParams {
             ef_construction: Self::DEFAULT_EF_CONSTRUCTION,
             seed: Self::DEFAULT_SEED,
             quantization: Quantization::None,
+            exact_build: false,
         }
     }
 
@@ -64,6 +66,24 @@ impl IndexParams {
     pub fn quantize(mut self, quantization: Quantization) -> Self {
         self.quantization = quantization;
         self
+    }
+
+    /// Whether a batch added to an unquantized index is inserted on exact distances only.
+    ///
+    /// By default a large batch ([`crate::Index::add_batch`], [`crate::Index::build`]) is
+    /// inserted on 8-bit codes of the vectors made for that batch and dropped after it: each
+    /// insert's beam search reads a quarter of the memory, which builds 1.3-2.3x faster on
+    /// real data (50-384 dimensions) with the same recall (within ±0.002 at every ef measured).
+    /// Searches, and small batches, always use the full vectors. Set this to build on full
+    /// vectors only, as hnswlib does. Quantized indexes build on their own codes either way.
+    /// Build-time only: it is not saved in the index file.
+    pub fn exact_build(mut self, exact: bool) -> Self {
+        self.exact_build = exact;
+        self
+    }
+
+    pub fn get_exact_build(&self) -> bool {
+        self.exact_build
     }
 
     pub fn metric(&self) -> Metric {

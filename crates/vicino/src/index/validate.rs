@@ -30,13 +30,18 @@ pub(crate) fn check_matrix(
 
 /// Checks one vector of the right length.
 pub(crate) fn check_vector(v: &[f32], dim: usize, metric: Metric) -> Result<()> {
+    check_row_of(v, dim, metric, 0)
+}
+
+/// [`check_vector`] for row `row` of a batch, which errors name.
+pub(crate) fn check_row_of(v: &[f32], dim: usize, metric: Metric, row: usize) -> Result<()> {
     if v.len() != dim {
         return Err(Error::DimensionMismatch {
             expected: dim,
             got: v.len(),
         });
     }
-    check_row(v, metric, 0)
+    check_row(v, metric, row)
 }
 
 fn check_row(row: &[f32], metric: Metric, index: usize) -> Result<()> {
