@@ -23,7 +23,7 @@ pub use params::IndexParams;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
@@ -98,6 +98,9 @@ pub struct Index {
     /// re-rank on `space`. An on-disk build has them from the start; a quantized index learns
     /// them from its first batch.
     codes: OnceLock<CodedSpace>,
+    /// An unquantized index's codes for the batch being added (see
+    /// `Index::install_build_codes`): while set, every insert computes its distances on them.
+    build_codes: RwLock<Option<Arc<CodedSpace>>>,
     /// Rows reserved up front (the codes reserve as many when they are made).
     reserve: usize,
     graph: Graph,
@@ -183,6 +186,7 @@ impl Index {
             inserts: RwLock::new(()),
             ready: AtomicUsize::new(0),
             pool,
+            build_codes: RwLock::new(None),
         }
     }
 
@@ -241,12 +245,14 @@ impl Index {
     }
 
     /// Adds `keys.len()` vectors in parallel, row `i` (key `keys[i]`) put into `buf` by
-    /// `row(i, buf)` (`dim` floats; e.g. read from a mapped file). Like [`Index::add_batch`] (a quantized index learns its codes from
-    /// rows spread over them, a large batch is inserted on build codes), for vectors that are
-    /// not one slice in memory. `inserted()` is called after each insert (a progress bar).
+    /// `row(i, buf)` (`dim` floats; e.g. read from a mapped file). Like [`Index::add_batch`] (a
+    /// quantized index learns its codes from rows spread over them, a large batch is inserted
+    /// on build codes), for vectors that are not one slice in memory. `inserted()` is called
+    /// after each insert (a progress bar).
     ///
-    /// Each row is checked as it is inserted: a bad row fails the call, and rows inserted
-    /// before it stay in the index.
+    /// Each row is checked as it is read. Up to 100,000 rows spread over the batch (all of a
+    /// smaller one) are read and checked before any insert; a bad row found later fails the
+    /// call with the rows inserted before it left in the index.
     pub fn add_rows<F, P>(&self, keys: &[u64], row: F, inserted: P) -> Result<()>
     where
         F: Fn(usize, &mut Vec<f32>) + Sync,
@@ -268,15 +274,7 @@ impl Index {
         if self.is_quantized() && self.codes.get().is_none() {
             self.learn_codes(&self.spread_sample(rows, row, 0)?)?;
         }
-        let build_codes = self.build_codes(rows, row)?;
-        let _alone;
-        let codes = match &build_codes {
-            Some((codes, guard)) => {
-                _alone = guard;
-                Some(codes)
-            }
-            None => None,
-        };
+        let _codes = self.install_build_codes(rows, row)?;
         (0..rows)
             .into_par_iter()
             .try_for_each_init(Vec::new, |buf, i| {
@@ -284,10 +282,7 @@ impl Index {
                 if check {
                     check_row_of(v, self.dim(), self.metric(), i)?;
                 }
-                match codes {
-                    Some(codes) => self.insert_on(keys[i], v, Some(codes)),
-                    None => self.insert_checked(keys[i], v),
-                }?;
+                self.insert_checked(keys[i], v)?;
                 inserted();
                 Ok(())
             })
@@ -311,29 +306,27 @@ impl Index {
         Ok(sample)
     }
 
-    /// An unquantized index inserts a large batch on 8-bit codes made for it (see
-    /// [`IndexParams::exact_build`]): the codes of every node, the batch's and those already
-    /// there, used by the batch's inserts and dropped after them. `None` when the batch goes
-    /// the exact way: a quantized or on-disk index (it has codes of its own), `exact_build`, a
+    /// Before a batch of `rows` goes into an unquantized index: 8-bit codes of every node, the
+    /// batch's to come and those already there, which every insert computes its distances on
+    /// until the returned guard drops them (see [`IndexParams::exact_build`]). `None` when the
+    /// batch goes the exact way: a quantized or on-disk index (it has codes of its own),
+    /// `exact_build`, another batch's codes already in place (the batch then uses those), a
     /// batch too small to pay for coding the nodes already there, or rows whose ranges make no
     /// codes.
     ///
-    /// With the codes comes `inserts` held exclusively for the batch, so no other insert runs
-    /// meanwhile on exact distances (its node would have no code); searches go on.
-    fn build_codes<R: Rows>(
-        &self,
-        rows: usize,
-        row: &R,
-    ) -> Result<Option<(CodedSpace, RwLockWriteGuard<'_, ()>)>> {
+    /// `inserts` is held exclusively only while the codes are made, so that every node has its
+    /// code once inserts see them: inserts in flight finish first on exact distances, and
+    /// their nodes are coded with the rest.
+    fn install_build_codes<R: Rows>(&self, rows: usize, row: &R) -> Result<Option<BuildCodes<'_>>> {
         if self.params.get_exact_build()
             || self.codes.get().is_some()
             || rows < BUILD_CODES_MIN_ROWS
         {
             return Ok(None);
         }
-        let alone = self.inserts.write();
+        let _quiet = self.inserts.write();
         let present = self.allocated.load(Ordering::Acquire);
-        if rows < present / 4 {
+        if self.build_codes.read().is_some() || rows < present / 4 {
             return Ok(None);
         }
         let sample = self.spread_sample(rows, row, present)?;
@@ -345,7 +338,8 @@ impl Index {
             // this call's own: no other thread can see them yet.
             unsafe { codes.write(id, self.space.vectors.get(id)) };
         }
-        Ok(Some((codes, alone)))
+        *self.build_codes.write() = Some(Arc::new(codes));
+        Ok(Some(BuildCodes { index: self }))
     }
 
     /// Re-links nodes that link pruning left unreachable from the entry point on layer 0
@@ -373,11 +367,13 @@ impl Index {
 
     fn insert_checked(&self, key: u64, vector: &[f32]) -> Result<()> {
         let _inserting = self.inserts.read();
-        self.insert_on(key, vector, self.codes.get())
+        let build_codes = self.build_codes.read().clone();
+        self.insert_on(key, vector, self.codes.get().or(build_codes.as_deref()))
     }
 
     /// Inserts `vector` under `key`, its distances computed on `codes` when given (the index's
-    /// own, or a batch's build codes). The caller holds `inserts`.
+    /// own, or a batch's build codes), which get the new node's code. The caller holds
+    /// `inserts`.
     fn insert_on(&self, key: u64, vector: &[f32], codes: Option<&CodedSpace>) -> Result<()> {
         let mut work = self.pool.get()?;
         let work = &mut *work;
@@ -674,6 +670,18 @@ impl std::fmt::Debug for Index {
 
 /// The most rows a quantized index learns its code ranges from.
 const CODE_SAMPLE_ROWS: usize = 100_000;
+
+/// Drops a batch's build codes when the batch ends, however it ends (inserts still running on
+/// them keep them alive through their `Arc`).
+struct BuildCodes<'a> {
+    index: &'a Index,
+}
+
+impl Drop for BuildCodes<'_> {
+    fn drop(&mut self) {
+        *self.index.build_codes.write() = None;
+    }
+}
 
 /// Where a batch's rows come from: one matrix, or a caller's function.
 trait Rows: Sync {

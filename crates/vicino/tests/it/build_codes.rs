@@ -164,3 +164,63 @@ fn later_batches_large_or_small_keep_the_recall() {
         assert!(recall >= 0.95, "exact_build {exact}: {recall}");
     }
 }
+
+#[test]
+fn adds_and_searches_go_on_during_a_batch_on_build_codes() {
+    let (first, batch, singles, dim) = (2_000, 8_000, 400, 24);
+    let total = first + batch + singles;
+    let data = clustered(total + 100, dim, 20, SEED + 50);
+    let (base, queries) = data.split_at(total * dim);
+    let row = |i: usize| &base[i * dim..(i + 1) * dim];
+    let index = Index::new(IndexParams::new(Metric::Cosine), dim).unwrap();
+    // Too small for build codes: exact.
+    let keys: Vec<u64> = (0..first as u64).collect();
+    index.add_batch(&keys, &base[..first * dim]).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let keys: Vec<u64> = (first..first + batch).map(|k| k as u64).collect();
+            index
+                .add_batch(&keys, &base[first * dim..(first + batch) * dim])
+                .unwrap();
+        });
+        s.spawn(|| {
+            for i in first + batch..total {
+                index.add(i as u64, row(i)).unwrap();
+                let hit = index.search(row(i), 1, 32).unwrap();
+                assert_eq!(hit[0].key, i as u64, "a node just added is found");
+            }
+        });
+    });
+    index.repair().unwrap();
+    assert_eq!(index.len(), total);
+    let recall = recall_at(&index, base, queries, 10, 128);
+    eprintln!("recall@10 at ef 128 after concurrent adds: {recall:.4}");
+    assert!(recall >= 0.95, "{recall}");
+}
+
+#[test]
+fn two_large_batches_at_once_on_one_pool_share_the_codes() {
+    // Both batches run on one rayon pool: the one that makes the codes must not hold a lock
+    // the other's inserts wait on while its own inserts run (a worker could take one of them).
+    let (half, dim) = (5_000, 16);
+    let data = clustered(2 * half + 100, dim, 15, SEED + 60);
+    let (base, queries) = data.split_at(2 * half * dim);
+    let index = Index::new(IndexParams::new(Metric::L2), dim).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let keys: Vec<u64> = (0..2 * half as u64).collect();
+    let (a, b) = pool.install(|| {
+        rayon::join(
+            || index.add_batch(&keys[..half], &base[..half * dim]),
+            || index.add_batch(&keys[half..], &base[half * dim..]),
+        )
+    });
+    a.unwrap();
+    b.unwrap();
+    index.repair().unwrap();
+    assert_eq!(index.len(), 2 * half);
+    let recall = recall_at(&index, base, queries, 10, 128);
+    assert!(recall >= 0.95, "{recall}");
+}
