@@ -272,7 +272,7 @@ impl Index {
             return Ok(());
         }
         if self.is_quantized() && self.codes.get().is_none() {
-            self.learn_codes(&self.spread_sample(rows, row, 0)?)?;
+            self.learn_codes_from(rows, row)?;
         }
         let _codes = self.install_build_codes(rows, row)?;
         (0..rows)
@@ -288,22 +288,36 @@ impl Index {
             })
     }
 
-    /// Up to `CODE_SAMPLE_ROWS` rows spread over the `rows` given by `row` and the first
-    /// `present` nodes, each checked.
-    fn spread_sample<R: Rows>(&self, rows: usize, row: &R, present: usize) -> Result<Vec<f32>> {
-        let dim = self.dim();
+    /// Codes for `capacity` nodes, their ranges fitted to up to `CODE_SAMPLE_ROWS` rows spread
+    /// over the `rows` given by `row` and the first `present` nodes, read one at a time (no
+    /// copy of the sample is made). The outer error: a sampled row that is no vector; the inner
+    /// one: ranges that make no codes (see `fit_codes_from`).
+    fn fit_spread<R: Rows>(
+        &self,
+        rows: usize,
+        row: &R,
+        present: usize,
+        capacity: usize,
+    ) -> Result<Result<CodedSpace>> {
+        let (dim, metric) = (self.dim(), self.metric());
         let step = (rows + present).div_ceil(CODE_SAMPLE_ROWS).max(1);
-        let mut sample = Vec::with_capacity((rows + present).div_ceil(step) * dim);
-        let mut buf = Vec::new();
-        for i in (0..rows).step_by(step) {
-            let v = row.row(i, &mut buf);
-            check_row_of(v, dim, self.metric(), i)?;
-            sample.extend_from_slice(v);
-        }
-        for id in (0..present).step_by(step) {
-            sample.extend_from_slice(&self.space.vectors.get(id as u32)[..dim]);
-        }
-        Ok(sample)
+        let mut checked = Ok(());
+        let fitted = fit_codes_from(&self.params, dim, capacity, |observe| {
+            let mut buf = Vec::new();
+            for i in (0..rows).step_by(step) {
+                let v = row.row(i, &mut buf);
+                if let Err(e) = check_row_of(v, dim, metric, i) {
+                    checked = Err(e);
+                    return;
+                }
+                observe(v);
+            }
+            for id in (0..present).step_by(step) {
+                observe(&self.space.vectors.get(id as u32)[..dim]);
+            }
+        });
+        checked?;
+        Ok(fitted)
     }
 
     /// Before a batch of `rows` goes into an unquantized index: 8-bit codes of every node, the
@@ -329,8 +343,7 @@ impl Index {
         if self.build_codes.read().is_some() || rows < present / 4 {
             return Ok(None);
         }
-        let sample = self.spread_sample(rows, row, present)?;
-        let Ok(codes) = fit_codes(&self.params, self.dim(), present + rows, &sample) else {
+        let Ok(codes) = self.fit_spread(rows, row, present, present + rows)? else {
             return Ok(None);
         };
         for id in 0..present as u32 {
@@ -549,20 +562,24 @@ impl Index {
         if !self.is_quantized() || self.codes.get().is_some() {
             return Ok(());
         }
+        let rows = check_matrix(sample, self.dim(), self.metric(), 0)?;
+        let sample = Matrix {
+            data: sample,
+            dim: self.dim(),
+        };
+        self.learn_codes_from(rows, &sample)
+    }
+
+    /// [`Index::learn_codes`] from the `rows` given by `row`.
+    fn learn_codes_from<R: Rows>(&self, rows: usize, row: &R) -> Result<()> {
+        if !self.is_quantized() || self.codes.get().is_some() {
+            return Ok(());
+        }
         let _one_at_a_time = self.allocation.lock();
         if self.codes.get().is_some() {
             return Ok(());
         }
-        let dim = self.dim();
-        let rows = sample.len() / dim;
-        let step = rows.div_ceil(CODE_SAMPLE_ROWS).max(1);
-        let spread: Vec<f32> = sample
-            .chunks_exact(dim)
-            .step_by(step)
-            .flatten()
-            .copied()
-            .collect();
-        let codes = fit_codes(&self.params, dim, self.reserve, &spread)?;
+        let codes = self.fit_spread(rows, row, 0, self.reserve)??;
         // Codes for nodes already there (none: a quantized index inserts nothing without them).
         debug_assert_eq!(self.allocated.load(Ordering::Acquire), 0);
         let _ = self.codes.set(codes);
@@ -724,13 +741,24 @@ fn fit_codes(
     capacity: usize,
     sample: &[f32],
 ) -> Result<CodedSpace> {
+    check_matrix(sample, dim, params.metric(), 0)?;
+    fit_codes_from(params, dim, capacity, |observe| {
+        sample.chunks_exact(dim).for_each(observe)
+    })
+}
+
+/// Codes for `capacity` nodes, each dimension's range fitted to the rows `feed` hands to the
+/// function it is given (checked vectors of `dim` floats).
+fn fit_codes_from(
+    params: &IndexParams,
+    dim: usize,
+    capacity: usize,
+    feed: impl FnOnce(&mut dyn FnMut(&[f32])),
+) -> Result<CodedSpace> {
     let metric = params.metric();
-    check_matrix(sample, dim, metric, 0)?;
     let mut trainer = Sq8Trainer::new(padded_dim(dim));
     let mut row = PaddedQuery::new(padded_dim(dim))?;
-    for v in sample.chunks_exact(dim) {
-        trainer.observe(prepare_query(&mut row, v, metric));
-    }
+    feed(&mut |v| trainer.observe(prepare_query(&mut row, v, metric)));
     // A sample of one row, or of rows that barely differ, fits every range to a point: every
     // code would be alike and the graph walked on them random.
     let (rows, varying) = trainer.spread(dim);
