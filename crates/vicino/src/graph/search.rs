@@ -133,9 +133,24 @@ impl Graph {
             for &id in neighbours.iter().take(ahead) {
                 space.prefetch(id);
             }
+            let mut drained = false;
             for (j, &id) in neighbours.iter().enumerate() {
-                if let Some(&later) = neighbours.get(j + ahead) {
-                    space.prefetch(later);
+                match neighbours.get(j + ahead) {
+                    Some(&later) => space.prefetch(later),
+                    // The window has run past this node's neighbours: fill it with the next
+                    // node's, so that the rows in flight do not drain between expansions
+                    // (1.03-1.10x on f32 rows of 240k MiniLM-384 and 390k GloVe-50; codes,
+                    // whose window is a whole list, neither gain nor lose).
+                    None if !drained => {
+                        drained = true;
+                        if let Some(next) = beam.peek() {
+                            let unvisited = self.links(next.id, layer).iter();
+                            for later in unvisited.filter(|&n| !visited.contains(n)).take(ahead) {
+                                space.prefetch(later);
+                            }
+                        }
+                    }
+                    None => {}
                 }
                 let distance = space.to_node(query, id);
                 // A node that enters the beam is likely to be expanded soon: its links start

@@ -43,6 +43,12 @@ impl VisitedSet {
         }
     }
 
+    /// Whether `id` is marked in this search.
+    #[inline(always)]
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        self.tags.get(id as usize) == Some(&self.current)
+    }
+
     /// Marks `id`; true if it was not yet visited in this search.
     #[inline(always)]
     pub(crate) fn insert(&mut self, id: u32) -> bool {
