@@ -271,9 +271,7 @@ impl Index {
         if rows == 0 {
             return Ok(());
         }
-        if self.is_quantized() && self.codes.get().is_none() {
-            self.learn_codes_from(rows, row)?;
-        }
+        self.learn_codes_from(rows, row)?;
         let _codes = self.install_build_codes(rows, row)?;
         (0..rows)
             .into_par_iter()
@@ -380,8 +378,14 @@ impl Index {
 
     fn insert_checked(&self, key: u64, vector: &[f32]) -> Result<()> {
         let _inserting = self.inserts.read();
-        let build_codes = self.build_codes.read().clone();
-        self.insert_on(key, vector, self.codes.get().or(build_codes.as_deref()))
+        match self.codes.get() {
+            Some(codes) => self.insert_on(key, vector, Some(codes)),
+            // Only an index without codes of its own can have a batch's build codes.
+            None => {
+                let build_codes = self.build_codes.read().clone();
+                self.insert_on(key, vector, build_codes.as_deref())
+            }
+        }
     }
 
     /// Inserts `vector` under `key`, its distances computed on `codes` when given (the index's
@@ -570,7 +574,8 @@ impl Index {
         self.learn_codes_from(rows, &sample)
     }
 
-    /// [`Index::learn_codes`] from the `rows` given by `row`.
+    /// [`Index::learn_codes`] from the `rows` given by `row` (nothing when the index is not
+    /// quantized or has its codes).
     fn learn_codes_from<R: Rows>(&self, rows: usize, row: &R) -> Result<()> {
         if !self.is_quantized() || self.codes.get().is_some() {
             return Ok(());
