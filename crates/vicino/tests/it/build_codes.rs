@@ -15,13 +15,27 @@ fn answers(index: &Index, queries: &[f32], dim: usize) -> Vec<Vec<Neighbor>> {
         .collect()
 }
 
-/// One build on one thread: the same data and seed give the same graph.
-fn build_one_thread(params: IndexParams, dim: usize, base: &[f32]) -> Index {
-    let pool = rayon::ThreadPoolBuilder::new()
+/// A pool of one thread: the same data and seed give the same graph.
+fn one_thread() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
-        .unwrap();
-    pool.install(|| Index::build(params, dim, base)).unwrap()
+        .unwrap()
+}
+
+fn build_one_thread(params: IndexParams, dim: usize, base: &[f32]) -> Index {
+    one_thread()
+        .install(|| Index::build(params, dim, base))
+        .unwrap()
+}
+
+/// Repairs `index`, then checks it holds every one of `rows` and its recall@10 at ef 128.
+fn assert_whole(index: &Index, rows: usize, base: &[f32], queries: &[f32], what: &str) {
+    index.repair().unwrap();
+    assert_eq!(index.len(), rows, "{what}");
+    let recall = recall_at(index, base, queries, 10, 128);
+    eprintln!("{what}: recall@10 at ef 128 {recall:.4}");
+    assert!(recall >= 0.95, "{what}: {recall}");
 }
 
 #[test]
@@ -67,10 +81,7 @@ fn add_rows_builds_what_add_batch_builds() {
     let data = clustered(rows + 100, dim, 20, SEED + 20);
     let (base, queries) = data.split_at(rows * dim);
     let keys: Vec<u64> = (0..rows as u64).map(|k| 1000 + 7 * k).collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
+    let pool = one_thread();
     let params = IndexParams::new(Metric::Cosine);
     let batch = Index::new(params, dim).unwrap();
     pool.install(|| batch.add_batch(&keys, base)).unwrap();
@@ -157,11 +168,13 @@ fn later_batches_large_or_small_keep_the_recall() {
                 .unwrap();
             start += rows;
         }
-        index.repair().unwrap();
-        assert_eq!(index.len(), start);
-        let recall = recall_at(&index, base, queries, 10, 128);
-        eprintln!("exact_build {exact}: recall@10 at ef 128 {recall:.4}");
-        assert!(recall >= 0.95, "exact_build {exact}: {recall}");
+        assert_whole(
+            &index,
+            start,
+            base,
+            queries,
+            &format!("exact_build {exact}"),
+        );
     }
 }
 
@@ -191,11 +204,7 @@ fn adds_and_searches_go_on_during_a_batch_on_build_codes() {
             }
         });
     });
-    index.repair().unwrap();
-    assert_eq!(index.len(), total);
-    let recall = recall_at(&index, base, queries, 10, 128);
-    eprintln!("recall@10 at ef 128 after concurrent adds: {recall:.4}");
-    assert!(recall >= 0.95, "{recall}");
+    assert_whole(&index, total, base, queries, "after concurrent adds");
 }
 
 #[test]
@@ -219,8 +228,5 @@ fn two_large_batches_at_once_on_one_pool_share_the_codes() {
     });
     a.unwrap();
     b.unwrap();
-    index.repair().unwrap();
-    assert_eq!(index.len(), 2 * half);
-    let recall = recall_at(&index, base, queries, 10, 128);
-    assert!(recall >= 0.95, "{recall}");
+    assert_whole(&index, 2 * half, base, queries, "two batches at once");
 }
