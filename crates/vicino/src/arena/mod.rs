@@ -17,6 +17,13 @@ use crate::error::Result;
 /// Floats per 64-byte block.
 pub(crate) const LANES: usize = 16;
 
+/// Cache lines of a row a prefetch asks for (rows of up to 192 floats whole). Past them the
+/// hardware's own stream prefetcher follows the distance as it runs along the row; asking
+/// for all 24 lines of a 384-d row queued the other rows' requests behind them: on 240k
+/// MiniLM-384 (Xeon, 1 thread) 12 lines searched 1.18x (ef 16) and 1.20x (ef 64) faster than
+/// 24, 8 or 16 lines 1.15-1.17x, 4 lines 1.12x.
+const PREFETCH_LINES: usize = 12;
+
 /// Row length for vectors of `dim` floats.
 pub(crate) fn padded_dim(dim: usize) -> usize {
     dim.div_ceil(LANES) * LANES
@@ -25,20 +32,26 @@ pub(crate) fn padded_dim(dim: usize) -> usize {
 pub(crate) struct VectorArena {
     dim: usize,
     rows: RowStore<f32>,
+    /// Lines of a row that `prefetch` asks for.
+    prefetch_lines: usize,
 }
 
 impl VectorArena {
     pub(crate) fn new(dim: usize, reserve: usize) -> Result<Self> {
-        Ok(Self {
+        Ok(Self::from_rows(
             dim,
-            rows: RowStore::new(padded_dim(dim), reserve)?,
-        })
+            RowStore::new(padded_dim(dim), reserve)?,
+        ))
     }
 
     /// An arena over existing rows (of width `padded_dim(dim)`), e.g. a file section.
     pub(crate) fn from_rows(dim: usize, rows: RowStore<f32>) -> Self {
         debug_assert_eq!(rows.width(), padded_dim(dim));
-        Self { dim, rows }
+        Self {
+            dim,
+            rows,
+            prefetch_lines: (padded_dim(dim) / LANES).min(PREFETCH_LINES),
+        }
     }
 
     pub(crate) fn dim(&self) -> usize {
@@ -60,12 +73,12 @@ impl VectorArena {
         self.rows.row(id as usize)
     }
 
-    /// Hints the CPU to load the start of row `id`.
+    /// Hints the CPU to load the start of row `id`: its first `PREFETCH_LINES` cache lines.
     #[inline(always)]
     pub(crate) fn prefetch(&self, id: u32) {
         if let Some(p) = self.rows.row_ptr(id as usize) {
             let p = p as *const u8;
-            for line in 0..self.stride() / LANES {
+            for line in 0..self.prefetch_lines {
                 prefetch(p.wrapping_add(line * 64));
             }
         }
