@@ -75,9 +75,20 @@ impl Graph {
         layer: usize,
     ) -> Candidate {
         let mut best = start;
+        let ahead = prefetch_window(space.row_bytes());
         loop {
             let mut moved = false;
-            for id in self.links(best.id, layer).iter() {
+            let links = self.links(best.id, layer);
+            // Rows requested `ahead` neighbours before their distance, as on layer 0 (1.03-1.04x
+            // on 240k MiniLM-384, f32 and codes, at ef 16-64; neutral on GloVe-50).
+            for id in links.iter().take(ahead) {
+                space.prefetch(id);
+            }
+            let mut later = links.iter().skip(ahead);
+            for id in links.iter() {
+                if let Some(next) = later.next() {
+                    space.prefetch(next);
+                }
                 let distance = space.to_node(query, id);
                 if distance < best.distance {
                     best = Candidate { distance, id };
