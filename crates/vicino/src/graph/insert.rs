@@ -6,15 +6,19 @@ use crate::space::Distances;
 
 impl Graph {
     /// Links node `id` (vector already in `space`, storage from `prepare_node`) into the graph;
-    /// `query` is its vector, as stored, prepared for `space`.
+    /// `query` is its vector, as stored, prepared for `space`. With `link_on` (an exact space
+    /// and the vector prepared for it), `space` only finds the candidates: they are re-scored
+    /// in `link_on`, where the links are chosen and pruned (a build on codes then links as an
+    /// exact build would).
     ///
     /// Only this node's lock and, one at a time, each new
     /// neighbour's lock are taken; the entry lock is held for the whole insert only when the node
     /// raises the top level, so the entry point and top level change together.
-    pub(crate) fn insert<S: Distances>(
+    pub(crate) fn insert<S: Distances, X: Distances>(
         &self,
         space: &S,
         query: &S::Query,
+        link_on: Option<(&X, &X::Query)>,
         id: u32,
         level: usize,
         scratch: &mut Scratch,
@@ -57,8 +61,24 @@ impl Graph {
             scratch,
             |c| c.id != id,
             |layer, found, scratch| {
-                select_neighbours(space, found, self.config.m, &mut chosen);
-                self.set_own_links(space, id, layer, &chosen, scratch);
+                match link_on {
+                    None => {
+                        select_neighbours(space, found, self.config.m, &mut chosen);
+                        self.set_own_links(space, id, layer, &chosen, scratch);
+                    }
+                    Some((exact, exact_query)) => {
+                        let mut rescored = std::mem::take(&mut scratch.reranked);
+                        rescored.clear();
+                        rescored.extend(found.iter().map(|c| Candidate {
+                            distance: exact.to_node(exact_query, c.id),
+                            id: c.id,
+                        }));
+                        rescored.sort_unstable();
+                        select_neighbours(exact, &rescored, self.config.m, &mut chosen);
+                        self.set_own_links(exact, id, layer, &chosen, scratch);
+                        scratch.reranked = rescored;
+                    }
+                }
                 back_links[layer].clear();
                 back_links[layer].extend_from_slice(&chosen);
             },
@@ -69,7 +89,10 @@ impl Graph {
         // layer's links, so the graph is the same as linking back layer by layer.)
         for (layer, neighbours) in back_links.iter().enumerate().take(level + 1).rev() {
             for &neighbour in neighbours {
-                self.link_back(space, neighbour, id, layer, scratch);
+                match link_on {
+                    None => self.link_back(space, neighbour, id, layer, scratch),
+                    Some((exact, _)) => self.link_back(exact, neighbour, id, layer, scratch),
+                }
             }
         }
         scratch.chosen = chosen;

@@ -408,11 +408,23 @@ impl Index {
                 // SAFETY: as for the vector row just above.
                 unsafe { codes.write(id32, v) };
                 let q = codes.prepare(v, &mut work.coded);
-                self.graph.insert(codes, q, id32, level, &mut work.scratch);
+                // A batch's build codes only find the candidates; the links are chosen on the
+                // full vectors, as an exact build chooses them.
+                let link_on = match self.codes.get() {
+                    Some(_) => None,
+                    None => Some((&self.space, v)),
+                };
+                self.graph
+                    .insert(codes, q, link_on, id32, level, &mut work.scratch);
             }
-            None => self
-                .graph
-                .insert(&self.space, v, id32, level, &mut work.scratch),
+            None => self.graph.insert(
+                &self.space,
+                v,
+                None::<(&Space, &[f32])>,
+                id32,
+                level,
+                &mut work.scratch,
+            ),
         }
         slot.ready.store(true, Ordering::Release);
         self.ready.fetch_add(1, Ordering::Release);

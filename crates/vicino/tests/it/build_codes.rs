@@ -47,10 +47,16 @@ fn a_build_on_codes_has_the_recall_of_an_exact_build_every_metric() {
         let (base, queries) = data.split_at(rows * dim);
         let exact = build_one_thread(IndexParams::new(metric).exact_build(true), dim, base);
         let coded = build_one_thread(IndexParams::new(metric), dim, base);
-        // The codes were used: the graphs differ, so some answers do too.
+        // The codes were used: with a narrow beam they find other candidates than exact
+        // distances do, so the graphs, and some answers, differ.
+        let narrow = |p: IndexParams| build_one_thread(p.ef_construction(16), dim, base);
         assert_ne!(
-            answers(&exact, queries, dim),
-            answers(&coded, queries, dim),
+            answers(
+                &narrow(IndexParams::new(metric).exact_build(true)),
+                queries,
+                dim
+            ),
+            answers(&narrow(IndexParams::new(metric)), queries, dim),
             "{metric}: a build on codes gave the exact build's graph"
         );
         // Nothing of the codes is left: the two indexes hold the same memory.
@@ -63,8 +69,9 @@ fn a_build_on_codes_has_the_recall_of_an_exact_build_every_metric() {
             eprintln!(
                 "{metric} ef {ef}: recall@10 exact build {r_exact:.4}, on codes {r_coded:.4}"
             );
+            // The codes only find the candidates; links are chosen on exact distances.
             assert!(
-                r_coded >= r_exact - 0.01,
+                r_coded >= r_exact - 0.005,
                 "{metric} ef {ef}: on codes {r_coded} vs exact {r_exact} (seed {seed})"
             );
         }
