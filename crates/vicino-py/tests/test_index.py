@@ -287,6 +287,12 @@ def test_exact_build_and_the_default_build_on_codes_reach_the_same_recall():
         found, _ = index.search(queries, k=10, ef=64)
         got[exact] = (recall(found, truth), found)
     print(f"recall@10 at ef 64: exact build {got[True][0]:.4f}, on codes {got[False][0]:.4f}")
-    assert got[False][0] >= got[True][0] - 0.01 and got[False][0] >= 0.95
-    # The build on codes did walk other distances: some answers differ.
-    assert not np.array_equal(got[True][1], got[False][1])
+    assert got[False][0] >= got[True][0] - 0.005 and got[False][0] >= 0.95
+    # The codes only find the candidates (links are chosen on the floats), so the graphs can
+    # match; with a narrow beam the codes find other candidates, and some answers differ.
+    narrow = {}
+    for exact in (True, False):
+        index = vicino.Index(32, metric="l2", ef_construction=16, seed=SEED, exact_build=exact)
+        index.add(base, threads=1)
+        narrow[exact], _ = index.search(queries, k=10, ef=64)
+    assert not np.array_equal(narrow[True], narrow[False])
