@@ -22,8 +22,8 @@ pub(crate) trait Distances {
     fn to_node(&self, query: &Self::Query, id: u32) -> f32;
     fn between(&self, a: u32, b: u32) -> f32;
     fn prefetch(&self, id: u32);
-    /// Bytes of one node's row (a [`Distances::prefetch`] asks for at most its first 12
-    /// lines: see `crate::arena`).
+    /// Bytes of one node's row (a [`Distances::prefetch`] may ask for only its head: see
+    /// `VectorArena::prefetch`).
     fn row_bytes(&self) -> usize;
 }
 
@@ -34,8 +34,8 @@ const LINES_IN_FLIGHT: usize = 64;
 
 /// How many neighbours ahead of the distance being computed their rows are requested, for rows
 /// of `row_bytes` (at least one). Counted on whole rows even where only their head is
-/// prefetched: on 240k MiniLM-384, five 384-d rows ahead (12 lines each) were 1.03x slower
-/// than three.
+/// prefetched: on 240k MiniLM-384, five 384-d rows ahead (their first 12 lines each) were
+/// 1.03x slower than three.
 pub(crate) fn prefetch_window(row_bytes: usize) -> usize {
     LINES_IN_FLIGHT.div_ceil(row_bytes.div_ceil(64).max(1))
 }

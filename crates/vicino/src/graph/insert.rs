@@ -62,10 +62,7 @@ impl Graph {
             |c| c.id != id,
             |layer, found, scratch| {
                 match link_on {
-                    None => {
-                        select_neighbours(space, found, self.config.m, &mut chosen);
-                        self.set_own_links(space, id, layer, &chosen, scratch);
-                    }
+                    None => self.link_new(space, id, layer, found, &mut chosen, scratch),
                     Some((exact, exact_query)) => {
                         let mut rescored = std::mem::take(&mut scratch.reranked);
                         rescored.clear();
@@ -74,8 +71,7 @@ impl Graph {
                             id: c.id,
                         }));
                         rescored.sort_unstable();
-                        select_neighbours(exact, &rescored, self.config.m, &mut chosen);
-                        self.set_own_links(exact, id, layer, &chosen, scratch);
+                        self.link_new(exact, id, layer, &rescored, &mut chosen, scratch);
                         scratch.reranked = rescored;
                     }
                 }
@@ -101,6 +97,21 @@ impl Graph {
         if raises_top.is_some() {
             self.set_entry(id, level);
         }
+    }
+
+    /// Chooses the new node's links on `layer` among `found` (nearest first, distances in
+    /// `space`) into `chosen`, and sets them.
+    fn link_new<S: Distances>(
+        &self,
+        space: &S,
+        id: u32,
+        layer: usize,
+        found: &[Candidate],
+        chosen: &mut Vec<Candidate>,
+        scratch: &mut Scratch,
+    ) {
+        select_neighbours(space, found, self.config.m, chosen);
+        self.set_own_links(space, id, layer, chosen, scratch);
     }
 
     /// Sets the new node's links on `layer`. Another thread may already have linked back to it
