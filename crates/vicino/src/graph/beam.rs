@@ -9,9 +9,9 @@
 use super::Candidate;
 
 /// A candidate as one `u64` whose unsigned order is [`Candidate`]'s: the distance's bits mapped
-/// so that integers sort as `f32::total_cmp` does, above the id. An entry is two thirds the size of a
-/// `(Candidate, bool)` and compares in one instruction, which is what a search of width 100s
-/// pays for (on 390k GloVe-50 at ef 384, inserts were a fifth of the search).
+/// so that integers sort as `f32::total_cmp` does, above the id. An entry is two thirds the size
+/// of a `(Candidate, bool)` and compares in one instruction, which is what a search of width
+/// 100s pays for (on 390k GloVe-50 at ef 384, inserts were a fifth of the search).
 fn key(c: Candidate) -> u64 {
     let bits = c.distance.to_bits();
     // Negative values (sign set) flip entirely, so larger magnitudes sort lower; others only
