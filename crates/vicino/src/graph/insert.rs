@@ -57,6 +57,7 @@ impl Graph {
                 entry: (entry, top),
                 beam_from: level,
                 ef: self.config.ef_construction,
+                expand: 1,
             },
             scratch,
             |c| c.id != id,

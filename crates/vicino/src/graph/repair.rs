@@ -81,6 +81,7 @@ impl Graph {
                         entry: (entry, top),
                         beam_from: 0,
                         ef: self.config.ef_construction,
+                        expand: 1,
                     },
                     scratch,
                     |c| c.id != orphan && reached[c.id as usize],

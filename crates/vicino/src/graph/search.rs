@@ -14,6 +14,19 @@ pub(crate) struct Descent {
     pub beam_from: usize,
     /// The beam width.
     pub ef: usize,
+    /// How many of the nearest unexpanded nodes each step of a layer search expands together:
+    /// [`Descent::QUERY_EXPAND`] for searches, 1 (the paper's order) for inserts.
+    pub expand: usize,
+}
+
+impl Descent {
+    /// Nodes a query's layer search expands per step. Their neighbours' rows are requested
+    /// together, so one wait for memory serves two expansions: 1.06-1.12x on 390k GloVe-50
+    /// (codes and `f32`), 1.03-1.09x on 240k MiniLM-384 codes, 0.99-1.04x on its `f32` rows
+    /// (QPS at recall 0.90-0.99, two nodes against one; three or four gained no more). Inserts
+    /// keep to one: graphs built with two came out slightly worse (MiniLM-384 recall at ef 96
+    /// 0.9854 against 0.9870).
+    pub const QUERY_EXPAND: usize = 2;
 }
 
 /// The widest prefetch window (in rows) that is refilled with the next node's neighbours once it
@@ -48,6 +61,7 @@ impl Graph {
             entry: (entry, top),
             beam_from,
             ef,
+            expand,
         } = descent;
         let mut nearest = Candidate {
             distance: space.to_node(query, entry),
@@ -63,7 +77,7 @@ impl Graph {
         entries.clear();
         entries.push(nearest);
         for layer in (0..=beam_from.min(top)).rev() {
-            self.search_layer(space, query, &entries, ef, layer, scratch);
+            self.search_layer(space, query, &entries, (ef, expand), layer, scratch);
             found.clear();
             found.extend(scratch.beam.entries().filter(&keep));
             visit(layer, &found, scratch);
@@ -110,13 +124,14 @@ impl Graph {
     }
 
     /// The paper's SEARCH-LAYER (Algorithm 2): beam search of width `ef` on `layer` from
-    /// `entries`. Leaves the best `ef` nodes found, nearest first, in `scratch.beam`.
+    /// `entries`, expanding the `expand` nearest unexpanded nodes per step (see
+    /// [`Descent::expand`]). Leaves the best `ef` nodes found, nearest first, in `scratch.beam`.
     fn search_layer<S: Distances>(
         &self,
         space: &S,
         query: &S::Query,
         entries: &[Candidate],
-        ef: usize,
+        (ef, expand): (usize, usize),
         layer: usize,
         scratch: &mut Scratch,
     ) {
@@ -138,9 +153,14 @@ impl Graph {
         while let Some(nearest) = beam.next() {
             // Gather the unvisited neighbours first (prefetching their visited tags, then
             // testing them), so the tag loads overlap instead of queueing one behind another.
-            let links = self.links(nearest.id, layer);
             neighbours.clear();
-            neighbours.extend(links.iter());
+            neighbours.extend(self.links(nearest.id, layer).iter());
+            for _ in 1..expand {
+                match beam.next() {
+                    Some(more) => neighbours.extend(self.links(more.id, layer).iter()),
+                    None => break,
+                }
+            }
             for &id in neighbours.iter() {
                 visited.prefetch(id);
             }

@@ -498,6 +498,7 @@ impl Index {
             entry,
             beam_from: 0,
             ef,
+            expand: Descent::QUERY_EXPAND,
         };
         let mut work = self.pool.get()?;
         let work = &mut *work;
