@@ -2,7 +2,8 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `mod.rs` | [`Index`]: its constructors (in RAM, and on disk for builds beyond memory), add, search, repair |
+//! | `mod.rs` | [`Index`]: its constructors (in RAM, and on disk for builds beyond memory), add, repair |
+//! | `search.rs` | search: the graph walk, the re-rank of a quantized index, batches |
 //! | `params.rs` | [`IndexParams`]: the builder and its checks |
 //! | `validate.rs` | the checks on user input: vectors, matrices, `k` |
 //! | `exact.rs` | brute-force search ([`FlatIndex`], [`Index::exact_search`]) and query preparation |
@@ -16,6 +17,7 @@
 mod exact;
 mod files;
 mod params;
+mod search;
 mod validate;
 
 pub use exact::FlatIndex;
@@ -39,7 +41,7 @@ use self::exact::top_k;
 use self::validate::{check_k, check_row_of, check_vector};
 use crate::arena::{padded_dim, NodeStore, PaddedQuery, RowStore, VectorArena};
 use crate::error::{Error, Result};
-use crate::graph::{Candidate, Descent, Graph, GraphConfig, ScratchPool};
+use crate::graph::{Candidate, Graph, GraphConfig, ScratchPool};
 use crate::metric::Metric;
 use crate::persist;
 use crate::quantize::{CodedSpace, Quantization, Sq8Trainer};
@@ -459,105 +461,6 @@ impl Index {
         self.graph.prepare_node(id32, level)?;
         self.allocated.store(id + 1, Ordering::Release);
         Ok((id, level))
-    }
-
-    /// The `k` nearest neighbours of `query` found by a beam search of width `ef`, nearest first.
-    ///
-    /// `ef` below `k` is raised to `k`. An empty index gives an empty result. A quantized index
-    /// re-ranks [`Index::default_rerank`] candidates (see [`Index::search_rerank`]).
-    pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Result<Vec<Neighbor>> {
-        self.search_rerank(query, k, ef, Self::default_rerank(k, ef))
-    }
-
-    /// How many candidates [`Index::search`] re-scores on full vectors in a quantized index,
-    /// for `k` results from a beam of width `ef`: `3k`, at most the beam. (On 390k GloVe-50
-    /// vectors, re-ranking `2k` already gave the recall of re-ranking the whole beam at every
-    /// ef; the margin is for data whose codes are coarser.)
-    pub fn default_rerank(k: usize, ef: usize) -> usize {
-        k.saturating_mul(3).min(ef.max(k))
-    }
-
-    /// [`Index::search`], re-scoring the `rerank` nearest candidates on full vectors when the
-    /// index is quantized (`rerank` is held between `k` and the beam width; without
-    /// quantization every distance is exact and `rerank` changes nothing). The distances
-    /// returned are always exact.
-    pub fn search_rerank(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        rerank: usize,
-    ) -> Result<Vec<Neighbor>> {
-        check_k(k)?;
-        check_vector(query, self.dim(), self.metric())?;
-        let Some(entry) = self.graph.entry() else {
-            return Ok(Vec::new());
-        };
-        let ef = ef.max(k);
-        let descent = Descent {
-            entry,
-            beam_from: 0,
-            ef,
-            expand: Descent::QUERY_EXPAND,
-        };
-        let mut work = self.pool.get()?;
-        let work = &mut *work;
-        let q = prepare_query(&mut work.query, query, self.metric());
-        let mut hits = Vec::new();
-        let codes = self.walk_codes();
-        match codes {
-            None => self.graph.descend_and_search(
-                &self.space,
-                q,
-                descent,
-                &mut work.scratch,
-                |_| true,
-                |_, found, _| hits.extend(found.iter().take(k).map(|&c| self.neighbor(c))),
-            ),
-            Some(codes) => self.graph.descend_and_search(
-                codes,
-                codes.prepare(q, &mut work.coded),
-                descent,
-                &mut work.scratch,
-                |_| true,
-                |_, found, scratch| {
-                    let best = &found[..rerank.clamp(k, ef).min(found.len())];
-                    let exact = &mut scratch.reranked;
-                    exact.clear();
-                    for c in best {
-                        self.space.prefetch(c.id);
-                    }
-                    exact.extend(best.iter().map(|c| Candidate {
-                        distance: self.space.to_node(q, c.id),
-                        id: c.id,
-                    }));
-                    exact.sort_unstable();
-                    hits.extend(exact.iter().take(k).map(|&c| self.neighbor(c)));
-                },
-            ),
-        }
-        Ok(hits)
-    }
-
-    /// [`Index::search`] for each row of `queries`, in parallel on the current rayon pool.
-    pub fn search_batch(&self, queries: &[f32], k: usize, ef: usize) -> Result<Vec<Vec<Neighbor>>> {
-        self.search_batch_rerank(queries, k, ef, Self::default_rerank(k, ef))
-    }
-
-    /// [`Index::search_rerank`] for each row of `queries`, in parallel on the current rayon pool.
-    pub fn search_batch_rerank(
-        &self,
-        queries: &[f32],
-        k: usize,
-        ef: usize,
-        rerank: usize,
-    ) -> Result<Vec<Vec<Neighbor>>> {
-        check_k(k)?;
-        check_matrix(queries, self.dim(), self.metric(), 0)?;
-        queries
-            .par_chunks_exact(self.dim())
-            .map(|q| self.search_rerank(q, k, ef, rerank))
-            .collect()
     }
 
     fn is_quantized(&self) -> bool {
