@@ -29,6 +29,7 @@ mod index;
 mod metric;
 mod persist;
 mod quantize;
+mod sign_filter;
 mod space;
 
 pub use error::{Error, Result};

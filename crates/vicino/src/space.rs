@@ -5,6 +5,7 @@
 use crate::arena::VectorArena;
 use crate::distance::{self, Kernel};
 use crate::metric::Metric;
+use crate::sign_filter::{SignFilter, SketchQuery};
 
 /// The largest vector dimension an index (and its file) takes. Dataset readers use it too: a
 /// file declaring more is taken for a corrupt header rather than trusted with an allocation.
@@ -25,6 +26,17 @@ pub(crate) trait Distances {
     /// Bytes of one node's row (a [`Distances::prefetch`] may ask for only its head: see
     /// `VectorArena::prefetch`).
     fn row_bytes(&self) -> usize;
+    /// The query's sums for [`Distances::rules_out`], where this space keeps sign sketches of
+    /// its rows (see `crate::sign_filter`).
+    fn sketch_query(&self, _query: &Self::Query) -> Option<SketchQuery> {
+        None
+    }
+    /// Starts loading node `id`'s sketch.
+    fn prefetch_sketch(&self, _id: u32) {}
+    /// Whether node `id`'s sketch rules it out: farther than `bound`, by its error bound.
+    fn rules_out(&self, _query: &Self::Query, _sq: &SketchQuery, _id: u32, _bound: f32) -> bool {
+        false
+    }
 }
 
 /// Cache lines a search keeps requested ahead of its distances. Measured on 390k GloVe-50 and
@@ -42,6 +54,8 @@ pub(crate) fn prefetch_window(row_bytes: usize) -> usize {
 
 pub(crate) struct Space {
     pub(crate) vectors: VectorArena,
+    /// Sign sketches of the rows, in an `f32` index of `sign_filter::MIN_DIM` dimensions or more.
+    pub(crate) sketches: Option<SignFilter>,
     metric: Metric,
     kernel: &'static Kernel,
 }
@@ -50,6 +64,7 @@ impl Space {
     pub(crate) fn new(vectors: VectorArena, metric: Metric) -> Self {
         Self {
             vectors,
+            sketches: None,
             metric,
             kernel: distance::best(),
         }
@@ -98,6 +113,24 @@ impl Distances for Space {
 
     fn row_bytes(&self) -> usize {
         self.vectors.stride() * 4
+    }
+
+    fn sketch_query(&self, query: &[f32]) -> Option<SketchQuery> {
+        self.sketches.as_ref().map(|s| s.prepare(query))
+    }
+
+    #[inline(always)]
+    fn prefetch_sketch(&self, id: u32) {
+        if let Some(s) = &self.sketches {
+            s.prefetch(id);
+        }
+    }
+
+    #[inline(always)]
+    fn rules_out(&self, query: &[f32], sq: &SketchQuery, id: u32, bound: f32) -> bool {
+        self.sketches
+            .as_ref()
+            .is_some_and(|s| s.rules_out(query, sq, id, bound))
     }
 }
 

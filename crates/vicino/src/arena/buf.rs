@@ -21,6 +21,8 @@ unsafe impl ZeroInit for f32 {}
 // SAFETY: as above.
 unsafe impl ZeroInit for u8 {}
 // SAFETY: as above.
+unsafe impl ZeroInit for u64 {}
+// SAFETY: as above.
 unsafe impl ZeroInit for std::sync::atomic::AtomicU32 {}
 // SAFETY: as above.
 unsafe impl ZeroInit for std::sync::atomic::AtomicU64 {}

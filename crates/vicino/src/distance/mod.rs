@@ -61,6 +61,9 @@ pub struct Kernel {
     l2_scaled_u8: unsafe fn(&[f32], &[f32], &[u8]) -> f32,
     /// SAFETY invariant: as for `l2_squared_codes`.
     dot_u8_i8: unsafe fn(&[u8], &[i8]) -> i32,
+    /// SAFETY invariant: as for `l2_squared`; reads the first `min(x.len(), 64 * bits.len())`
+    /// values.
+    sum_where_set: unsafe fn(&[f32], &[u64]) -> f32,
 }
 
 impl Kernel {
@@ -121,6 +124,14 @@ impl Kernel {
         // SAFETY: as in `l2_squared`.
         unsafe { (self.l2_scaled_u8)(x, scale, codes) }
     }
+
+    /// `Σ x_i` over the `i` whose bit is set in `bits` (bit `i % 64` of word `i / 64`): a
+    /// query against a row of sign bits (see `crate::sign_filter`).
+    #[inline(always)]
+    pub(crate) fn sum_where_set(&self, x: &[f32], bits: &[u64]) -> f32 {
+        // SAFETY: as in `l2_squared`.
+        unsafe { (self.sum_where_set)(x, bits) }
+    }
 }
 
 impl fmt::Debug for Kernel {
@@ -137,6 +148,7 @@ static SCALAR: Kernel = Kernel {
     dot_codes: scalar::dot_coded::<u8>,
     l2_scaled_u8: scalar::l2_scaled_u8,
     dot_u8_i8: scalar::dot_u8_i8,
+    sum_where_set: scalar::sum_where_set,
 };
 
 /// `wide` has no cheap byte-to-float widening, so the code kernels here are the plain loops
@@ -149,6 +161,7 @@ static PORTABLE: Kernel = Kernel {
     dot_codes: scalar::dot_coded::<u8>,
     l2_scaled_u8: scalar::l2_scaled_u8,
     dot_u8_i8: scalar::dot_u8_i8,
+    sum_where_set: scalar::sum_where_set,
 };
 
 /// The fastest kernel this CPU runs: AVX-512F, else AVX2+FMA, else portable.
@@ -442,6 +455,45 @@ mod tests {
         for &dim in dims {
             let (a, b) = buffers(dim, 0, 0, 0.0, dim as u64);
             check_all(&a[..dim], &b[..dim]).unwrap();
+        }
+    }
+
+    #[test]
+    fn sums_over_set_bits_match_scalar() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let lens: &[usize] = if cfg!(miri) {
+            &[0, 5, 70]
+        } else {
+            &[0, 1, 7, 8, 15, 16, 17, 50, 63, 64, 65, 100, 384, 448, 1000]
+        };
+        for &len in lens {
+            let x: Vec<f32> = (0..len).map(|_| rng.gen_range(-10.0..10.0)).collect();
+            // Words covering more, fewer and exactly the values there are.
+            for words in [len.div_ceil(64), len / 64, len.div_ceil(64) + 1] {
+                let bits: Vec<u64> = (0..words).map(|_| rng.gen()).collect();
+                let want = scalar::sum_where_set(&x, &bits);
+                let scale: f32 = x.iter().map(|v| v.abs()).sum::<f32>().max(1.0);
+                for k in available() {
+                    let got = k.sum_where_set(&x, &bits);
+                    assert!(
+                        (got - want).abs() <= 1e-5 * scale,
+                        "{} len {len} words {words}: {got} vs {want}",
+                        k.name()
+                    );
+                }
+            }
+        }
+        // Every bit set is the plain sum; none set is zero.
+        let x: Vec<f32> = (0..100).map(|i| i as f32).collect();
+        for k in available() {
+            assert_eq!(
+                k.sum_where_set(&x, &[u64::MAX, u64::MAX]),
+                4950.0,
+                "{}",
+                k.name()
+            );
+            assert_eq!(k.sum_where_set(&x, &[0, 0]), 0.0, "{}", k.name());
+            assert_eq!(k.sum_where_set(&x, &[0b101]), 2.0, "{}", k.name());
         }
     }
 

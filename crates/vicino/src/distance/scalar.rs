@@ -108,3 +108,17 @@ pub(crate) fn dot_coded<A: Decode>(a: &[A], codes: &[u8], offset: &[f32], scale:
     }
     sum
 }
+
+/// `Σ x_i` over the `i` whose bit is set in `bits` (bit `i % 64` of word `i / 64`), over the
+/// first `min(x.len(), 64 * bits.len())` values.
+pub(crate) fn sum_where_set(x: &[f32], bits: &[u64]) -> f32 {
+    let mut sum = 0.0f32;
+    for (chunk, &word) in x.chunks(64).zip(bits) {
+        for (j, &v) in chunk.iter().enumerate() {
+            if (word >> j) & 1 == 1 {
+                sum += v;
+            }
+        }
+    }
+    sum
+}

@@ -26,6 +26,7 @@ pub(super) fn avx2_fma() -> Option<&'static Kernel> {
         dot_codes: dot_codes_avx2_fma,
         l2_scaled_u8: l2_scaled_u8_avx2_fma,
         dot_u8_i8: dot_u8_i8_avx2,
+        sum_where_set: sum_where_set_avx2,
     };
     (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&AVX2_FMA)
 }
@@ -40,6 +41,7 @@ pub(super) fn avx512f() -> Option<&'static Kernel> {
         dot_codes: dot_codes_avx512f,
         l2_scaled_u8: l2_scaled_u8_avx512f,
         dot_u8_i8: dot_u8_i8_avx2,
+        sum_where_set: sum_where_set_avx512f,
     };
     is_x86_feature_detected!("avx512f").then_some(&AVX512F)
 }
@@ -55,6 +57,7 @@ pub(super) fn avx512_vnni() -> Option<&'static Kernel> {
         dot_codes: dot_codes_avx512f,
         l2_scaled_u8: l2_scaled_u8_avx512f,
         dot_u8_i8: dot_u8_i8_vnni,
+        sum_where_set: sum_where_set_avx512f,
     };
     (is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
@@ -126,6 +129,79 @@ unsafe fn dot_u8_i8_vnni(codes: &[u8], x: &[i8]) -> i32 {
         }
         _mm512_reduce_add_epi32(acc)
     }
+}
+
+/// `Σ x_i` over the set bits of `bits` with AVX2: each byte of a word becomes an 8-lane mask
+/// (the byte broadcast, ANDed with one bit per lane, compared), the masked floats are added,
+/// and the last `< 8` values go through a plain loop.
+///
+/// # Safety
+/// The CPU must have AVX2. Any slices are memory-safe: loads stay within the first
+/// `min(x.len(), 64 * bits.len())` values.
+#[target_feature(enable = "avx2")]
+// SAFETY: the contract is in the doc above: the CPU has the features.
+unsafe fn sum_where_set_avx2(x: &[f32], bits: &[u64]) -> f32 {
+    let n = x.len().min(bits.len() * 64);
+    let p = x.as_ptr();
+    let lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        let byte = ((bits[i / 64] >> (i % 64)) & 0xff) as i32;
+        let set = _mm256_cmpeq_epi32(
+            _mm256_and_si256(_mm256_set1_epi32(byte), lane_bits),
+            lane_bits,
+        );
+        // SAFETY: `i + 8 <= n <= x.len()`.
+        let v = unsafe { _mm256_loadu_ps(p.add(i)) };
+        acc = _mm256_add_ps(acc, _mm256_and_ps(v, _mm256_castsi256_ps(set)));
+        i += 8;
+    }
+    let half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    let mut sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 1)));
+    while i < n {
+        if (bits[i / 64] >> (i % 64)) & 1 == 1 {
+            sum += x[i];
+        }
+        i += 1;
+    }
+    sum
+}
+
+/// `Σ x_i` over the set bits of `bits` with AVX-512F: 16 bits of a word mask one add of 16
+/// values; the last `< 64` values go through masked loads (masked-out lanes are neither read
+/// nor faulted, and read as zero).
+///
+/// # Safety
+/// The CPU must have AVX-512F. Any slices are memory-safe: loads stay within the first
+/// `min(x.len(), 64 * bits.len())` values.
+#[target_feature(enable = "avx512f")]
+// SAFETY: the contract is in the doc above: the CPU has the features.
+unsafe fn sum_where_set_avx512f(x: &[f32], bits: &[u64]) -> f32 {
+    let n = x.len().min(bits.len() * 64);
+    let p = x.as_ptr();
+    let mut acc = _mm512_setzero_ps();
+    let whole = n / 64;
+    for (w, &word) in bits[..whole].iter().enumerate() {
+        for c in 0..4 {
+            // SAFETY: `64 w + 16 c + 16 <= 64 * whole <= n <= x.len()`.
+            let v = unsafe { _mm512_loadu_ps(p.add(64 * w + 16 * c)) };
+            acc = _mm512_mask_add_ps(acc, (word >> (16 * c)) as u16, acc, v);
+        }
+    }
+    let mut i = 64 * whole;
+    while i < n {
+        let mut mask = (bits[whole] >> (i % 64)) as u16;
+        if n - i < 16 {
+            mask &= ((1u32 << (n - i)) - 1) as u16;
+        }
+        // SAFETY: the mask holds only lanes `< n - i`, so every lane read is within `x`.
+        let v = unsafe { _mm512_maskz_loadu_ps(mask, p.add(i)) };
+        acc = _mm512_add_ps(acc, v);
+        i += 16;
+    }
+    _mm512_reduce_add_ps(acc)
 }
 
 /// One vector ISA, as far as the kernel body needs it.

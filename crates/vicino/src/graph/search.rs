@@ -144,6 +144,7 @@ impl Graph {
         visited.reset();
         beam.reset(ef);
         let ahead = prefetch_window(space.row_bytes());
+        let sketch = space.sketch_query(query);
         for &e in entries {
             if visited.insert(e.id) {
                 beam.insert(e);
@@ -165,6 +166,17 @@ impl Graph {
                 visited.prefetch(id);
             }
             neighbours.retain(|&id| visited.insert(id));
+            // Where the rows have sign sketches, those that rule a neighbour out (one line
+            // read instead of the whole row) drop it before its row is requested.
+            if let Some(sq) = &sketch {
+                let bound = beam.bound();
+                if bound < f32::INFINITY {
+                    for &id in neighbours.iter() {
+                        space.prefetch_sketch(id);
+                    }
+                    neighbours.retain(|&id| !space.rules_out(query, sq, id, bound));
+                }
+            }
             // Rows are requested `ahead` neighbours before their distance, so that about
             // LINES_IN_FLIGHT cache lines are on their way: every neighbour at once for short
             // rows (1.25-1.3x faster than 3 ahead, as hnswlib does, on 390k GloVe-50, f32 and

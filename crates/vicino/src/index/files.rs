@@ -81,7 +81,15 @@ impl Index {
             parts.entry,
         )?;
         let vectors = VectorArena::from_rows(parts.dim, parts.vectors);
-        let mut index = Index::from_parts(params, vectors, graph, nodes);
+        let mut index = Index::from_parts(params, vectors, graph, nodes)?;
+        if let Some(sketches) = &index.space.sketches {
+            // Sketches are not in the file: they are made from the rows, one pass over them.
+            for id in 0..nodes as u32 {
+                sketches.ensure(id)?;
+                // SAFETY: the index is not shared yet: nothing else reads or writes the row.
+                unsafe { sketches.write(id, index.space.vectors.get(id)) };
+            }
+        }
         if let Some(codes) = parts.codes {
             let sq8 = Sq8::from_ranges(codes.offset, codes.scale);
             index.codes = OnceLock::from(CodedSpace::from_rows(sq8, codes.rows, parts.metric));

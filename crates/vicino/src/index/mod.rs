@@ -45,6 +45,7 @@ use crate::graph::{Candidate, Graph, GraphConfig, ScratchPool};
 use crate::metric::Metric;
 use crate::persist;
 use crate::quantize::{CodedSpace, Quantization, Sq8Trainer};
+use crate::sign_filter::{self, SignFilter};
 use crate::space::{Distances, Space};
 
 /// One search hit.
@@ -133,7 +134,7 @@ impl Index {
         check_shape(&params, dim, capacity)?;
         let vectors = VectorArena::new(dim, capacity)?;
         let graph = Graph::new(graph_config(&params), capacity)?;
-        Ok(Self::from_parts(params, vectors, graph, capacity))
+        Self::from_parts(params, vectors, graph, capacity)
     }
 
     /// An empty index whose first `capacity` vectors live in a scratch file in `dir` (mapped
@@ -167,18 +168,30 @@ impl Index {
             VectorArena::from_rows(dim, vectors),
             graph,
             capacity,
-        );
+        )?;
         index.codes = OnceLock::from(codes);
         Ok(index)
     }
 
     /// An index over existing vectors and graph (which may sit on a file), with no node ready
     /// yet; the loader marks them.
-    fn from_parts(params: IndexParams, vectors: VectorArena, graph: Graph, reserve: usize) -> Self {
+    fn from_parts(
+        params: IndexParams,
+        vectors: VectorArena,
+        graph: Graph,
+        reserve: usize,
+    ) -> Result<Self> {
         let pool = ScratchPool::new(vectors.stride());
-        Self {
+        let mut space = Space::new(vectors, params.metric());
+        if params.quantization() == Quantization::None
+            && space.vectors.dim() >= sign_filter::MIN_DIM
+        {
+            let dim = space.vectors.dim();
+            space.sketches = Some(SignFilter::new(dim, params.metric(), reserve)?);
+        }
+        Ok(Self {
             params,
-            space: Space::new(vectors, params.metric()),
+            space,
             codes: OnceLock::new(),
             reserve,
             graph,
@@ -189,7 +202,7 @@ impl Index {
             ready: AtomicUsize::new(0),
             pool,
             build_codes: RwLock::new(None),
-        }
+        })
     }
 
     /// Marks the first `nodes` ids, already linked, as inserted under `keys` (loading a file).
@@ -402,6 +415,10 @@ impl Index {
         // SAFETY: `id` was just handed out by `allocated` to this call alone and is not linked
         // anywhere yet, so no other thread reads or writes its row; storage was ensured above.
         unsafe { self.space.vectors.write(id32, v) };
+        if let Some(sketches) = &self.space.sketches {
+            // SAFETY: as for the vector row just above.
+            unsafe { sketches.write(id32, v) };
+        }
         let slot = self.slots.get(id);
         slot.key.store(key, Ordering::Relaxed);
 
@@ -456,6 +473,9 @@ impl Index {
         self.slots.ensure(id)?;
         if let Some(codes) = codes {
             codes.ensure(id32)?;
+        }
+        if let Some(sketches) = &self.space.sketches {
+            sketches.ensure(id32)?;
         }
         // Last: it sets the node's upper links only once its other storage exists.
         self.graph.prepare_node(id32, level)?;
@@ -588,6 +608,11 @@ impl Index {
     pub fn memory_bytes(&self) -> usize {
         self.space.vectors.allocated_bytes()
             + self.codes.get().map_or(0, CodedSpace::allocated_bytes)
+            + self
+                .space
+                .sketches
+                .as_ref()
+                .map_or(0, SignFilter::allocated_bytes)
             + self
                 .graph
                 .allocated_bytes(self.allocated.load(Ordering::Acquire))

@@ -109,3 +109,62 @@ impl Index {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::Metric;
+    use crate::IndexParams;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn sign_sketches_change_almost_no_answer() {
+        // Clustered 384-d rows: the sketches are on (f32 mode, 256+ dimensions).
+        let (rows, dim) = (4_000, 384);
+        let mut rng = StdRng::seed_from_u64(21);
+        let centres: Vec<Vec<f32>> = (0..30)
+            .map(|_| (0..dim).map(|_| rng.gen_range(-1.0..1.0)).collect())
+            .collect();
+        let data: Vec<f32> = (0..rows + 200)
+            .flat_map(|i| {
+                let c = &centres[i % centres.len()];
+                c.iter()
+                    .map(|x| x + rng.gen_range(-0.5..0.5))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let (base, queries) = data.split_at(rows * dim);
+        for metric in [Metric::L2, Metric::Cosine, Metric::InnerProduct] {
+            let mut index = Index::build(IndexParams::new(metric), dim, base).unwrap();
+            assert!(index.space.sketches.is_some(), "{metric}");
+            let before = crate::sign_filter::RULED_OUT.load(std::sync::atomic::Ordering::Relaxed);
+            let with = index.search_batch(queries, 10, 40).unwrap();
+            let ruled_out =
+                crate::sign_filter::RULED_OUT.load(std::sync::atomic::Ordering::Relaxed) - before;
+            eprintln!("{metric}: {ruled_out} neighbours ruled out by sketches");
+            assert!(ruled_out > 0, "{metric}: the sketches ruled nothing out");
+            let sketches = index.space.sketches.take();
+            let without = index.search_batch(queries, 10, 40).unwrap();
+            let same = with.iter().zip(&without).filter(|(a, b)| a == b).count();
+            eprintln!("{metric}: {same} of {} answers unchanged", with.len());
+            assert!(
+                same * 100 >= with.len() * 98,
+                "{metric}: {same} of {} answers unchanged",
+                with.len()
+            );
+            // Returned distances stay exact.
+            index.space.sketches = sketches;
+            for (q, hits) in queries.chunks_exact(dim).zip(&with) {
+                let exact = index.exact_search(q, 10).unwrap();
+                for h in hits {
+                    if let Some(e) = exact.iter().find(|e| e.key == h.key) {
+                        assert!(
+                            (e.distance - h.distance).abs() <= 1e-4 * e.distance.abs().max(1.0)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
