@@ -20,7 +20,10 @@ use crate::space::Distances;
 /// How an index stores what its graph walks are computed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Quantization {
-    /// Full `f32` vectors only: every distance is exact.
+    /// Full `f32` vectors only: every distance is exact. From 256 dimensions on, each vector
+    /// also has a one-bit sketch (one cache line at 384-d), and a search skips a neighbour
+    /// whose sketch shows it is beyond the beam's worst entry, by an error bound (see the
+    /// README's "Sign sketches").
     #[default]
     None,
     /// An 8-bit code per dimension beside the full vectors (1.25x the vectors' memory): builds and
