@@ -19,11 +19,11 @@ use crate::threads::pool;
 /// ann-benchmarks' names ("euclidean", "angular", "dot") are taken too. `seed` fixes the levels
 /// drawn for the nodes; a build on one thread with the same seed and data gives the same index.
 /// `capacity` reserves room for that many vectors at once (the index grows past it anyway).
-/// `quantize` is "none" (search on the float vectors; from 256 dimensions a one-bit sketch of
-/// each vector lets a search skip neighbours it bounds out of the beam) or "sq8" (walk the graph on 8-bit codes
-/// kept beside the vectors, 1.25x their memory, and re-rank the best candidates on the float
-/// vectors, so distances stay exact; the codes learn each dimension's range from the first
-/// batch added, so add a batch first, not one vector). An unquantized index inserts a large
+/// `quantize` is "none" (search on the float vectors; from 256 dimensions a one-bit sketch
+/// of each vector lets a search skip neighbours it bounds out of the beam) or "sq8" (walk
+/// the graph on 8-bit codes kept beside the vectors, 1.25x their memory, and re-rank the
+/// best candidates on the float vectors, so distances stay exact; the codes learn each
+/// dimension's range from the first batch added, so add a batch first, not one vector). An unquantized index inserts a large
 /// batch on 8-bit codes made for that batch and dropped after it, linking each node on the
 /// float vectors (1.3-2.0x faster, the recall of an exact build); `exact_build=True` inserts
 /// on the float vectors only, as hnswlib does.
